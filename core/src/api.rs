@@ -1,0 +1,197 @@
+//! Request and response types of the thin API (`/api/v1`), shared by the server and the
+//! cabinet. Requests refuse unknown fields; money travels as decimal strings.
+
+use crate::billing::{Explanation, Section};
+use crate::money::Money;
+use crate::period::Period;
+use crate::tariff::Unit;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Consumer,
+    Provider,
+    Operator,
+    Auditor,
+    Authority,
+}
+
+impl Role {
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::Consumer => "consumer",
+            Role::Provider => "provider",
+            Role::Operator => "operator",
+            Role::Auditor => "auditor",
+            Role::Authority => "authority",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Some(match s {
+            "consumer" => Role::Consumer,
+            "provider" => Role::Provider,
+            "operator" => Role::Operator,
+            "auditor" => Role::Auditor,
+            "authority" => Role::Authority,
+            _ => return None,
+        })
+    }
+}
+
+/// Sign in with an IIN, a phone number (+7…) or a staff login, and a password.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignInRequest {
+    pub login: String,
+    pub password: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub id: i64,
+    pub role: Role,
+    pub display_name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountSummary {
+    pub number: String,
+    pub address: String,
+    pub area_m2: Decimal,
+    pub residents: u32,
+    pub holder_name: String,
+    pub current_upd: Option<UpdSummary>,
+}
+
+/// Link an account to oneself: its number and the total of its last UPD prove that the
+/// person holds the paper document.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkAccountRequest {
+    pub account_number: String,
+    pub last_upd_total: Money,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdSummary {
+    pub number: String,
+    pub period: Period,
+    pub version: u32,
+    pub issued_at: String,
+    pub due_date: NaiveDate,
+    pub total_due: Money,
+    pub to_pay: Money,
+}
+
+/// A unified payment document as the consumer reads it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UpdView {
+    pub number: String,
+    pub account_number: String,
+    pub address: String,
+    pub area_m2: Decimal,
+    pub residents: u32,
+    pub period: Period,
+    pub version: u32,
+    /// Why this version was issued, when it corrects an earlier one.
+    pub reason: Option<String>,
+    pub issued_at: String,
+    pub due_date: NaiveDate,
+    /// Utility services first, then additional services (T4).
+    pub sections: Vec<SectionView>,
+    pub total_charged: Money,
+    pub total_due: Money,
+    pub to_pay: Money,
+    pub versions: Vec<u32>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SectionView {
+    pub section: Section,
+    pub title: String,
+    pub providers: Vec<ProviderGroup>,
+    pub total_due: Money,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProviderGroup {
+    pub provider_id: i64,
+    pub name: String,
+    pub bin: String,
+    pub lines: Vec<LineView>,
+    pub total_due: Money,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LineView {
+    pub line_no: u32,
+    pub service_code: String,
+    pub service_name: String,
+    pub unit: Unit,
+    pub quantity: Decimal,
+    pub opening: Money,
+    pub charge: Money,
+    pub recalculation: Money,
+    pub paid: Money,
+    pub due: Money,
+    /// The charge in words, in the requested language.
+    pub formula: String,
+    pub explanation: Explanation,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MeterView {
+    pub id: i64,
+    pub service_code: String,
+    pub service_name: String,
+    pub unit: Unit,
+    pub serial: String,
+    pub last_value: Decimal,
+    pub last_period: Option<Period>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReadingRequest {
+    pub meter_id: i64,
+    /// The value on the meter, a decimal string ("127.75").
+    pub value: Decimal,
+    /// The billing period; the current month when absent.
+    #[serde(default)]
+    pub period: Option<Period>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadingAccepted {
+    pub meter_id: i64,
+    pub period: Period,
+    pub previous: Decimal,
+    pub value: Decimal,
+    pub consumption: Decimal,
+    /// True when the consumption is beyond the configured factor of the usual one: the
+    /// reading is kept and an operator reviews it.
+    pub flagged_for_review: bool,
+}
+
+/// One field-level error inside a problem document.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
+}
+
+/// RFC 9457 problem details (`application/problem+json`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
