@@ -181,7 +181,9 @@ fn note_text(note: Note, lang: Lang) -> &'static str {
         (Note::NoReading, Lang::Ru) => {
             "показания не переданы: расход будет начислен по следующим показаниям"
         }
-        (Note::NoReading, Lang::En) => "no reading: the consumption is charged with the next reading",
+        (Note::NoReading, Lang::En) => {
+            "no reading: the consumption is charged with the next reading"
+        }
         (Note::NoTariff, Lang::Kk) => "кезеңде тариф қолданылмады",
         (Note::NoTariff, Lang::Ru) => "в периоде тариф не действовал",
         (Note::NoTariff, Lang::En) => "no tariff in force in the period",
@@ -460,7 +462,11 @@ mod tests {
         let b = bill(&acc).unwrap();
         assert_eq!(b.lines[0].charge, Money::ZERO);
         assert_eq!(b.lines[0].explanation.note, Some(Note::NoReading));
-        assert!(b.lines[0].formula(Lang::Ru).contains("показания не переданы"));
+        assert!(
+            b.lines[0]
+                .formula(Lang::Ru)
+                .contains("показания не переданы")
+        );
     }
 
     #[test]

@@ -85,7 +85,10 @@ mod tests {
 
     #[test]
     fn accept_language_prefers_the_first_supported_and_defaults_to_kazakh() {
-        assert_eq!(Lang::from_accept_language("ru-RU,ru;q=0.9,en;q=0.8"), Lang::Ru);
+        assert_eq!(
+            Lang::from_accept_language("ru-RU,ru;q=0.9,en;q=0.8"),
+            Lang::Ru
+        );
         assert_eq!(Lang::from_accept_language("de-DE,en;q=0.5"), Lang::En);
         assert_eq!(Lang::from_accept_language("fr"), Lang::Kk);
         assert_eq!(Lang::from_accept_language(""), Lang::Kk);

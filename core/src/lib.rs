@@ -14,8 +14,8 @@ pub mod period;
 pub mod tariff;
 
 pub use billing::{Bill, UpdLine};
-// TMP pub use calendar::WorkingCalendar;
+pub use calendar::WorkingCalendar;
 pub use i18n::{Lang, Localized};
-// TMP pub use ids::{Bin, Iban, Iin};
+pub use ids::{Bin, Iban, Iin};
 pub use money::Money;
 pub use period::Period;

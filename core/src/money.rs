@@ -19,7 +19,9 @@ pub struct Money(i64);
 /// Why a text is not an amount of money.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MoneyError {
-    #[error("'{0}' is not a number (expected digits with an optional '.' and at most 2 decimals, e.g. 1250.50)")]
+    #[error(
+        "'{0}' is not a number (expected digits with an optional '.' and at most 2 decimals, e.g. 1250.50)"
+    )]
     NotANumber(String),
     #[error("'{0}' has more than 2 decimal places; tenge amounts are exact to the tiyn (0.01)")]
     TooPrecise(String),
@@ -254,7 +256,10 @@ mod tests {
     #[test]
     fn heating_by_area_rounds_once_per_line() {
         // 42.8 m² × 394.37 ₸/m² = 16 879.036 ₸
-        assert_eq!(Money::round(d("42.8") * d("394.37")).to_string(), "16879.04");
+        assert_eq!(
+            Money::round(d("42.8") * d("394.37")).to_string(),
+            "16879.04"
+        );
     }
 
     #[test]
@@ -263,10 +268,19 @@ mod tests {
         assert_eq!(Money::parse("1250.5").unwrap(), Money::from_tiyn(125_050));
         assert_eq!(Money::parse("-3.07").unwrap(), Money::from_tiyn(-307));
         assert_eq!(Money::parse("1.230").unwrap(), Money::from_tiyn(123));
-        assert!(matches!(Money::parse("1.234"), Err(MoneyError::TooPrecise(_))));
-        assert!(matches!(Money::parse("12a"), Err(MoneyError::NotANumber(_))));
+        assert!(matches!(
+            Money::parse("1.234"),
+            Err(MoneyError::TooPrecise(_))
+        ));
+        assert!(matches!(
+            Money::parse("12a"),
+            Err(MoneyError::NotANumber(_))
+        ));
         assert!(matches!(Money::parse(""), Err(MoneyError::NotANumber(_))));
-        assert!(matches!(Money::parse("1e5"), Err(MoneyError::NotANumber(_))));
+        assert!(matches!(
+            Money::parse("1e5"),
+            Err(MoneyError::NotANumber(_))
+        ));
         assert!(matches!(
             Money::parse("99999999999999999999999"),
             Err(MoneyError::NotANumber(_) | MoneyError::Overflow(_))
@@ -294,7 +308,11 @@ mod tests {
     #[test]
     fn split_gives_the_remainder_to_the_largest_fractions() {
         let parts = Money::from_tiyn(100)
-            .split(&[Money::from_tiyn(1), Money::from_tiyn(1), Money::from_tiyn(1)])
+            .split(&[
+                Money::from_tiyn(1),
+                Money::from_tiyn(1),
+                Money::from_tiyn(1),
+            ])
             .unwrap();
         assert_eq!(
             parts,
@@ -307,7 +325,10 @@ mod tests {
         let parts = Money::from_tiyn(1000)
             .split(&[Money::from_tiyn(500), Money::ZERO, Money::from_tiyn(1500)])
             .unwrap();
-        assert_eq!(parts, vec![Money::from_tiyn(250), Money::ZERO, Money::from_tiyn(750)]);
+        assert_eq!(
+            parts,
+            vec![Money::from_tiyn(250), Money::ZERO, Money::from_tiyn(750)]
+        );
     }
 
     #[test]

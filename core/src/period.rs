@@ -20,7 +20,8 @@ pub struct PeriodError {
 
 impl Period {
     pub fn new(year: i32, month: u32) -> Option<Period> {
-        ((2000..=2100).contains(&year) && (1..=12).contains(&month)).then_some(Period { year, month })
+        ((2000..=2100).contains(&year) && (1..=12).contains(&month))
+            .then_some(Period { year, month })
     }
 
     pub fn of(date: NaiveDate) -> Period {
@@ -39,7 +40,11 @@ impl Period {
         if b.len() != 7 || b[4] != b'-' {
             return Err(err("wrong shape"));
         }
-        if !b.iter().enumerate().all(|(i, c)| i == 4 || c.is_ascii_digit()) {
+        if !b
+            .iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || c.is_ascii_digit())
+        {
             return Err(err("year and month must be digits"));
         }
         let year: i32 = text[..4].parse().map_err(|_| err("bad year"))?;
@@ -149,7 +154,10 @@ mod tests {
         assert_eq!(p.days(), 30);
         assert_eq!(p.next().to_string(), "2026-12");
         assert_eq!(p.next().next().to_string(), "2027-01");
-        assert_eq!(Period::parse("2026-01").unwrap().prev().to_string(), "2025-12");
+        assert_eq!(
+            Period::parse("2026-01").unwrap().prev().to_string(),
+            "2025-12"
+        );
         assert_eq!(Period::parse("2028-02").unwrap().days(), 29);
     }
 

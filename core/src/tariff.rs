@@ -548,7 +548,11 @@ mod tests {
             basis("60", 2, Some("300")),
         )
         .unwrap();
-        let q: Vec<String> = c.terms.iter().map(|t| t.quantity.normalize().to_string()).collect();
+        let q: Vec<String> = c
+            .terms
+            .iter()
+            .map(|t| t.quantity.normalize().to_string())
+            .collect();
         assert_eq!(q, ["140", "140", "20"]);
         // 140×35.67 + 140×42.80 + 20×53.50 = 4993.8 + 5992 + 1070 = 12055.8
         assert_eq!(c.amount.to_string(), "12055.80");

@@ -150,7 +150,7 @@ CREATE TABLE upd (
     account_id BIGINT NOT NULL REFERENCES account(id),
     period TEXT NOT NULL,
     version BIGINT NOT NULL,
-    number TEXT NOT NULL UNIQUE,
+    number TEXT NOT NULL,
     reason TEXT,
     issued_at TEXT NOT NULL,
     due_date TEXT NOT NULL,
@@ -158,7 +158,9 @@ CREATE TABLE upd (
     total_due_tiyn BIGINT NOT NULL,
     to_pay_tiyn BIGINT NOT NULL,
     payments_through BIGINT NOT NULL,
-    UNIQUE (account_id, period, version)
+    run_id BIGINT NOT NULL,
+    UNIQUE (account_id, period, version),
+    UNIQUE (number, version)
 );
 CREATE INDEX upd_period ON upd(period, account_id);
 

@@ -1,0 +1,608 @@
+//! The API's handlers. Each checks who is asking before it reads anything.
+
+use super::{ApiError, ApiJson, ApiQuery, AppState, ClientIp, SESSION_COOKIE, SignedIn, lang_of};
+use crate::auth;
+use crate::store::accounts::{AccountRow, NewReading};
+use crate::store::users::{LoginField, User};
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::http::header::{self, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use esep_core::api::{
+    AccountSummary, LineView, LinkAccountRequest, Me, MeterView, ProviderGroup, ReadingAccepted,
+    ReadingRequest, Role, SectionView, SignInRequest, UpdSummary, UpdView,
+};
+use esep_core::billing::Section;
+use esep_core::{Iin, Lang, Money, Period};
+use serde::Deserialize;
+
+pub async fn health(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    sqlx::query("SELECT 1").execute(&state.db.pool).await?;
+    Ok(Json(serde_json::json!({
+        "status": "ok",
+        "database": state.db.backend.name(),
+    })))
+}
+
+pub async fn not_found() -> ApiError {
+    ApiError::NotFound("no such resource in /api/v1 (see /api/v1/openapi.json)".into())
+}
+
+/// Which column a login is looked up in: a valid IIN, a phone number, or a staff login.
+fn classify_login(login: &str) -> Result<(LoginField, String), ApiError> {
+    let t = login.trim();
+    if t.is_empty() {
+        return Err(ApiError::invalid(
+            "validation",
+            "login",
+            "enter your IIN or phone number",
+        ));
+    }
+    if t.len() == 12 && t.chars().all(|c| c.is_ascii_digit()) {
+        return Iin::parse(t)
+            .map(|i| (LoginField::Iin, i.to_string()))
+            .map_err(|e| {
+                ApiError::invalid("validation", "login", format!("not a valid IIN: {e}"))
+            });
+    }
+    let digits: String = t.chars().filter(|c| c.is_ascii_digit()).collect();
+    let phone_like = t
+        .chars()
+        .all(|c| c.is_ascii_digit() || matches!(c, '+' | ' ' | '-' | '(' | ')'));
+    if phone_like {
+        let national = match digits.len() {
+            11 if digits.starts_with('7') || digits.starts_with('8') => &digits[1..],
+            10 => &digits[..],
+            _ => {
+                return Err(ApiError::invalid(
+                    "validation",
+                    "login",
+                    "a phone number has 10 digits after +7, e.g. +7 701 234 5678",
+                ));
+            }
+        };
+        return Ok((LoginField::Phone, format!("+7{national}")));
+    }
+    Ok((LoginField::Login, t.to_lowercase()))
+}
+
+pub async fn sign_in(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<SignInRequest>,
+) -> Result<Response, ApiError> {
+    let ip_key = ip.clone().unwrap_or_else(|| "unknown".into());
+    if let Some(retry_after) = state.limits.per_ip.blocked_for(&ip_key) {
+        return Err(ApiError::TooManyRequests { retry_after });
+    }
+    state.limits.per_ip.record(&ip_key);
+    let (field, login) = classify_login(&req.login)?;
+    // The per-login key is a hash: the limiter never holds an IIN in memory dumps.
+    let login_key = auth::token_hash(&login);
+    if let Some(retry_after) = state.limits.per_login.blocked_for(&login_key) {
+        return Err(ApiError::TooManyRequests { retry_after });
+    }
+    if req.password.is_empty() || req.password.len() > 1024 {
+        return Err(ApiError::invalid(
+            "validation",
+            "password",
+            "enter your password (at most 1024 characters)",
+        ));
+    }
+    let user = state.db.user_by_login(field, &login).await?;
+    let hash = user
+        .as_ref()
+        .map_or(auth::decoy_hash(), |u| u.password_hash.as_str())
+        .to_string();
+    let password = req.password.clone();
+    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
+        .await
+        .map_err(|e| ApiError::Internal(e.into()))?;
+    let Some(user) = user.filter(|_| ok) else {
+        state.limits.per_login.record(&login_key);
+        state
+            .db
+            .journal(None, "sign-in", "session", "failed", ip.as_deref())
+            .await?;
+        return Err(ApiError::Invalid {
+            status: StatusCode::UNAUTHORIZED,
+            kind: "sign-in-failed",
+            detail: "the login or the password is wrong".into(),
+            errors: vec![],
+        });
+    };
+    state.limits.per_login.clear(&login_key);
+    let (token, hash) = auth::new_token();
+    state
+        .db
+        .create_session(&hash, user.id, state.config.session_hours)
+        .await?;
+    state
+        .db
+        .journal(Some(user.id), "sign-in", "session", "ok", ip.as_deref())
+        .await?;
+    let secure = state.config.secure_cookies
+        || headers
+            .get("x-forwarded-proto")
+            .is_some_and(|v| v.as_bytes() == b"https");
+    let cookie = format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+        state.config.session_hours * 3600,
+        if secure { "; Secure" } else { "" }
+    );
+    let mut res = Json(me_of(&user)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(res)
+}
+
+fn me_of(user: &User) -> Me {
+    Me {
+        id: user.id,
+        role: user.role,
+        display_name: user.display_name.clone(),
+    }
+}
+
+pub async fn sign_out(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let token = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(k, _)| *k == SESSION_COOKIE)
+        .map(|(_, v)| v.to_string())
+        .unwrap_or_default();
+    state.db.delete_session(&auth::token_hash(&token)).await?;
+    state
+        .db
+        .journal(Some(user.id), "sign-out", "session", "ok", None)
+        .await?;
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    res.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("esep_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+    );
+    Ok(res)
+}
+
+pub async fn me(SignedIn(user): SignedIn) -> Json<Me> {
+    Json(me_of(&user))
+}
+
+async fn summary(state: &AppState, a: &AccountRow) -> Result<AccountSummary, ApiError> {
+    let current = state.db.upds_of_account(a.id, 1).await?;
+    Ok(AccountSummary {
+        number: a.number.clone(),
+        address: a.address.clone(),
+        area_m2: a.area_m2,
+        residents: a.residents,
+        holder_name: a.holder_name.clone(),
+        current_upd: current.first().map(|u| u.summary()),
+    })
+}
+
+fn consumer_only(user: &User) -> Result<(), ApiError> {
+    if user.role == Role::Consumer {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!(
+            "this is for consumers; a {} user cannot use it",
+            user.role.code()
+        )))
+    }
+}
+
+pub async fn accounts(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+) -> Result<Json<Vec<AccountSummary>>, ApiError> {
+    consumer_only(&user)?;
+    let mut out = Vec::new();
+    for a in state.db.accounts_of_user(user.id).await? {
+        out.push(summary(&state, &a).await?);
+    }
+    Ok(Json(out))
+}
+
+pub async fn link_account(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    ApiJson(req): ApiJson<LinkAccountRequest>,
+) -> Result<Json<AccountSummary>, ApiError> {
+    consumer_only(&user)?;
+    let key = format!("link:{}", user.id);
+    if let Some(retry_after) = state.limits.link.blocked_for(&key) {
+        return Err(ApiError::TooManyRequests { retry_after });
+    }
+    let number = req.account_number.trim();
+    let account = state.db.account_by_number(number).await?;
+    let last_total = match &account {
+        Some(a) => state
+            .db
+            .upds_of_account(a.id, 1)
+            .await?
+            .first()
+            .map(|u| u.total_due),
+        None => None,
+    };
+    let (Some(account), Some(total)) = (account, last_total) else {
+        state.limits.link.record(&key);
+        state
+            .db
+            .journal(Some(user.id), "link-account", "account", "refused", None)
+            .await?;
+        return Err(link_refused());
+    };
+    if total != req.last_upd_total {
+        state.limits.link.record(&key);
+        state
+            .db
+            .journal(
+                Some(user.id),
+                "link-account",
+                &format!("account:{}", account.id),
+                "refused",
+                None,
+            )
+            .await?;
+        return Err(link_refused());
+    }
+    state.db.link_account(user.id, account.id).await?;
+    state
+        .db
+        .journal(
+            Some(user.id),
+            "link-account",
+            &format!("account:{}", account.id),
+            "ok",
+            None,
+        )
+        .await?;
+    Ok(Json(summary(&state, &account).await?))
+}
+
+/// One answer for an unknown number and a wrong total: nothing tells which it was.
+fn link_refused() -> ApiError {
+    ApiError::Invalid {
+        status: StatusCode::UNPROCESSABLE_ENTITY,
+        kind: "link-refused",
+        detail: "the account number and the total of its last payment document do not match".into(),
+        errors: vec![
+            esep_core::api::FieldError {
+                field: "account_number".into(),
+                message: "check the account number printed on the payment document".into(),
+            },
+            esep_core::api::FieldError {
+                field: "last_upd_total".into(),
+                message: "enter the total of the last payment document exactly, e.g. 18250.40"
+                    .into(),
+            },
+        ],
+    }
+}
+
+/// Whether `user` may read the account; staff reads and refused attempts are journaled.
+async fn authorize_account(
+    state: &AppState,
+    user: &User,
+    account: Option<AccountRow>,
+    what: &str,
+) -> Result<AccountRow, ApiError> {
+    let not_found = || ApiError::NotFound(format!("no such {what}"));
+    let Some(account) = account else {
+        return Err(not_found());
+    };
+    let resource = format!("account:{}", account.id);
+    match user.role {
+        Role::Consumer => {
+            if state.db.user_holds_account(user.id, account.id).await? {
+                Ok(account)
+            } else {
+                // Another person's data: answered as if it did not exist, and journaled.
+                state
+                    .db
+                    .journal(Some(user.id), what, &resource, "denied", None)
+                    .await?;
+                Err(not_found())
+            }
+        }
+        Role::Operator | Role::Auditor => {
+            state
+                .db
+                .journal(Some(user.id), what, &resource, "read", None)
+                .await?;
+            Ok(account)
+        }
+        Role::Provider | Role::Authority => {
+            state
+                .db
+                .journal(Some(user.id), what, &resource, "denied", None)
+                .await?;
+            Err(ApiError::Forbidden(format!(
+                "a {} user cannot read consumers' documents",
+                user.role.code()
+            )))
+        }
+    }
+}
+
+pub async fn account_upds(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Path(number): Path<String>,
+) -> Result<Json<Vec<UpdSummary>>, ApiError> {
+    let account = state.db.account_by_number(&number).await?;
+    let account = authorize_account(&state, &user, account, "account").await?;
+    let upds = state.db.upds_of_account(account.id, 24).await?;
+    Ok(Json(upds.iter().map(|u| u.summary()).collect()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LangQuery {
+    lang: Option<Lang>,
+}
+
+pub async fn account_meters(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Path(number): Path<String>,
+    ApiQuery(q): ApiQuery<LangQuery>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<MeterView>>, ApiError> {
+    let lang = lang_of(q.lang, &headers);
+    let account = state.db.account_by_number(&number).await?;
+    let account = authorize_account(&state, &user, account, "account").await?;
+    let next = Period::of(chrono::Utc::now().date_naive()).next();
+    let mut out = Vec::new();
+    for m in state.db.meters_of_account(account.id).await? {
+        let last = state.db.last_reading_before(&m, next).await?;
+        out.push(MeterView {
+            id: m.id,
+            service_code: m.service_code.clone(),
+            service_name: m.service_name.get(lang).to_string(),
+            unit: m.unit,
+            serial: m.serial.clone(),
+            last_value: last.value,
+            last_period: last.period,
+        });
+    }
+    Ok(Json(out))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdQuery {
+    lang: Option<Lang>,
+    version: Option<u32>,
+}
+
+pub async fn upd(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Path(number): Path<String>,
+    ApiQuery(q): ApiQuery<UpdQuery>,
+    headers: HeaderMap,
+) -> Result<Json<UpdView>, ApiError> {
+    let lang = lang_of(q.lang, &headers);
+    let record = state.db.upd_by_number(&number, q.version).await?;
+    let account = match &record {
+        Some(r) => state.db.account_by_id(r.account_id).await?,
+        None => None,
+    };
+    let account = authorize_account(&state, &user, account, "payment document").await?;
+    let Some(record) = record else {
+        return Err(ApiError::NotFound("no such payment document".into()));
+    };
+    let lines = state.db.upd_lines(record.id).await?;
+    let mut sections: Vec<SectionView> = Vec::new();
+    for line in lines {
+        if sections.last().is_none_or(|s| s.section != line.section) {
+            sections.push(SectionView {
+                section: line.section,
+                title: section_title(line.section, lang).to_string(),
+                providers: vec![],
+                total_due: Money::ZERO,
+            });
+        }
+        let Some(section) = sections.last_mut() else {
+            continue;
+        };
+        if section
+            .providers
+            .last()
+            .is_none_or(|p| p.provider_id != line.provider_id)
+        {
+            section.providers.push(ProviderGroup {
+                provider_id: line.provider_id,
+                name: line.provider_name.clone(),
+                bin: line.provider_bin.clone(),
+                lines: vec![],
+                total_due: Money::ZERO,
+            });
+        }
+        let Some(group) = section.providers.last_mut() else {
+            continue;
+        };
+        let core_line = esep_core::UpdLine {
+            service_id: 0,
+            provider_id: line.provider_id,
+            section: line.section,
+            unit: line.unit,
+            quantity: line.quantity,
+            opening: line.opening,
+            charge: line.charge,
+            recalculation: line.recalculation,
+            paid: line.paid,
+            due: line.due,
+            explanation: line.explanation.clone(),
+        };
+        group.total_due += line.due;
+        section.total_due += line.due;
+        group.lines.push(LineView {
+            line_no: line.line_no,
+            service_code: line.service_code,
+            service_name: line.service_name.get(lang).to_string(),
+            unit: line.unit,
+            quantity: line.quantity,
+            opening: line.opening,
+            charge: line.charge,
+            recalculation: line.recalculation,
+            paid: line.paid,
+            due: line.due,
+            formula: core_line.formula(lang),
+            explanation: line.explanation,
+        });
+    }
+    let versions = state.db.upd_versions(&record.number).await?;
+    Ok(Json(UpdView {
+        number: record.number,
+        account_number: account.number,
+        address: account.address,
+        area_m2: account.area_m2,
+        residents: account.residents,
+        period: record.period,
+        version: record.version,
+        reason: record.reason,
+        issued_at: record.issued_at,
+        due_date: record.due_date,
+        sections,
+        total_charged: record.total_charged,
+        total_due: record.total_due,
+        to_pay: record.to_pay,
+        versions,
+    }))
+}
+
+fn section_title(section: Section, lang: Lang) -> &'static str {
+    match (section, lang) {
+        (Section::Utility, Lang::Kk) => "Коммуналдық қызметтер",
+        (Section::Utility, Lang::Ru) => "Коммунальные услуги",
+        (Section::Utility, Lang::En) => "Utility services",
+        (Section::Additional, Lang::Kk) => "Қосымша қызметтер",
+        (Section::Additional, Lang::Ru) => "Дополнительные услуги",
+        (Section::Additional, Lang::En) => "Additional services",
+    }
+}
+
+pub async fn submit_reading(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    ApiJson(req): ApiJson<ReadingRequest>,
+) -> Result<(StatusCode, Json<ReadingAccepted>), ApiError> {
+    consumer_only(&user)?;
+    let meter = state.db.meter(req.meter_id).await?;
+    let account = match &meter {
+        Some(m) => state.db.account_by_id(m.account_id).await?,
+        None => None,
+    };
+    let account = authorize_account(&state, &user, account, "meter").await?;
+    let Some(meter) = meter else {
+        return Err(ApiError::NotFound("no such meter".into()));
+    };
+    let today = chrono::Utc::now().date_naive();
+    let period = req.period.unwrap_or_else(|| Period::of(today));
+    if period > Period::of(today) {
+        return Err(ApiError::invalid(
+            "validation",
+            "period",
+            format!("{period} has not begun yet"),
+        ));
+    }
+    if req.value.is_sign_negative()
+        || req.value.scale() > 3
+        || req.value > rust_decimal::Decimal::from(100_000_000)
+    {
+        return Err(ApiError::invalid(
+            "validation",
+            "value",
+            "enter the number on the meter: not negative, at most 3 decimals",
+        ));
+    }
+    if state.db.upd_issued(account.id, period).await? {
+        return Err(ApiError::invalid(
+            "reading-too-late",
+            "period",
+            format!(
+                "the payment document for {period} is already issued; submit the reading for {}",
+                period.next()
+            ),
+        ));
+    }
+    let mut conn = state.db.pool.acquire().await?;
+    let check = crate::readings::check(
+        &mut conn,
+        meter.id,
+        meter.initial_value,
+        period,
+        req.value,
+        state.config.spike_factor,
+    )
+    .await?;
+    drop(conn);
+    let flag = match check {
+        Err(message) => return Err(ApiError::invalid("reading-refused", "value", message)),
+        Ok(flag) => flag,
+    };
+    let last = state.db.last_reading_before(&meter, period).await?;
+    state
+        .db
+        .put_reading(&NewReading {
+            meter_id: meter.id,
+            account_id: account.id,
+            period,
+            value: req.value,
+            taken_on: today,
+            source: "cabinet",
+            flag_reason: flag.as_deref(),
+        })
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(ReadingAccepted {
+            meter_id: meter.id,
+            period,
+            previous: last.value,
+            value: req.value,
+            consumption: req.value - last.value,
+            flagged_for_review: flag.is_some(),
+        }),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logins_are_told_apart_and_normalised() {
+        let iin = Iin::generate(1990, 1, 1, false, 1).unwrap().to_string();
+        assert_eq!(
+            classify_login(&iin).unwrap(),
+            (LoginField::Iin, iin.clone())
+        );
+        assert_eq!(
+            classify_login("+7 (701) 234-56-78").unwrap(),
+            (LoginField::Phone, "+77012345678".into())
+        );
+        assert_eq!(classify_login("87012345678").unwrap().1, "+77012345678");
+        assert_eq!(
+            classify_login("Operator").unwrap(),
+            (LoginField::Login, "operator".into())
+        );
+        assert!(
+            classify_login("123456789012").is_err(),
+            "12 digits with a bad check digit"
+        );
+        assert!(classify_login("+7 701").is_err());
+    }
+}

@@ -1,0 +1,143 @@
+//! The OpenAPI 3.1 document of `/api/v1`, served at `/api/v1/openapi.json`.
+
+use axum::Json;
+use serde_json::{Value, json};
+
+pub async fn document() -> Json<Value> {
+    Json(spec())
+}
+
+fn problem_responses(codes: &[&str]) -> Value {
+    let mut m = serde_json::Map::new();
+    for c in codes {
+        m.insert(
+            (*c).to_string(),
+            json!({"description": "problem details", "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}),
+        );
+    }
+    Value::Object(m)
+}
+
+fn op(summary: &str, ok: (&str, Value), errors: &[&str], extra: Value) -> Value {
+    let mut responses = problem_responses(errors);
+    if let Value::Object(m) = &mut responses {
+        m.insert(
+            ok.0.to_string(),
+            json!({"description": "success", "content": {"application/json": {"schema": ok.1}}}),
+        );
+    }
+    let mut o = json!({"summary": summary, "responses": responses});
+    if let (Value::Object(o), Value::Object(e)) = (&mut o, extra) {
+        o.extend(e);
+    }
+    o
+}
+
+fn r(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+fn body(schema: Value) -> Value {
+    json!({"requestBody": {"required": true, "content": {"application/json": {"schema": schema}}}})
+}
+
+pub fn spec() -> Value {
+    let number =
+        json!({"name": "number", "in": "path", "required": true, "schema": {"type": "string"}});
+    let lang = json!({"name": "lang", "in": "query", "required": false, "schema": {"type": "string", "enum": ["kk", "ru", "en"]}});
+    let money = json!({"type": "string", "pattern": "^-?[0-9]+\\.[0-9]{2}$", "description": "tenge, exact to the tiyn"});
+    let decimal = json!({"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$"});
+    let period = json!({"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"});
+    let date = json!({"type": "string", "format": "date"});
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Esep API",
+            "version": "1",
+            "description": "The thin API of a Unified Settlement Center (БЕО / ЕРЦ): sign in, accounts, unified payment documents, meter readings. Errors are RFC 9457 problem details. Authentication: the HttpOnly session cookie set by POST /api/v1/session."
+        },
+        "components": {
+            "securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": "esep_session"}},
+            "schemas": {
+                "Problem": {"type": "object", "required": ["type", "title", "status", "detail"], "properties": {
+                    "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"},
+                    "errors": {"type": "array", "items": {"type": "object", "required": ["field", "message"], "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}}
+                }},
+                "SignInRequest": {"type": "object", "additionalProperties": false, "required": ["login", "password"], "properties": {
+                    "login": {"type": "string", "description": "IIN, phone number (+7…) or staff login"}, "password": {"type": "string"}}},
+                "Me": {"type": "object", "required": ["id", "role", "display_name"], "properties": {
+                    "id": {"type": "integer"}, "role": {"type": "string", "enum": ["consumer", "provider", "operator", "auditor", "authority"]}, "display_name": {"type": "string"}}},
+                "UpdSummary": {"type": "object", "required": ["number", "period", "version", "issued_at", "due_date", "total_due", "to_pay"], "properties": {
+                    "number": {"type": "string"}, "period": period, "version": {"type": "integer"}, "issued_at": {"type": "string"}, "due_date": date, "total_due": money, "to_pay": money}},
+                "AccountSummary": {"type": "object", "required": ["number", "address", "area_m2", "residents", "holder_name", "current_upd"], "properties": {
+                    "number": {"type": "string"}, "address": {"type": "string"}, "area_m2": decimal, "residents": {"type": "integer"}, "holder_name": {"type": "string"},
+                    "current_upd": {"oneOf": [r("UpdSummary"), {"type": "null"}]}}},
+                "LinkAccountRequest": {"type": "object", "additionalProperties": false, "required": ["account_number", "last_upd_total"], "properties": {
+                    "account_number": {"type": "string"}, "last_upd_total": money}},
+                "LineView": {"type": "object", "required": ["line_no", "service_code", "service_name", "unit", "quantity", "opening", "charge", "recalculation", "paid", "due", "formula", "explanation"], "properties": {
+                    "line_no": {"type": "integer"}, "service_code": {"type": "string"}, "service_name": {"type": "string"}, "unit": {"type": "string"}, "quantity": decimal,
+                    "opening": money, "charge": money, "recalculation": money, "paid": money, "due": money, "formula": {"type": "string"}, "explanation": {"type": "object"}}},
+                "ProviderGroup": {"type": "object", "required": ["provider_id", "name", "bin", "lines", "total_due"], "properties": {
+                    "provider_id": {"type": "integer"}, "name": {"type": "string"}, "bin": {"type": "string"}, "lines": {"type": "array", "items": r("LineView")}, "total_due": money}},
+                "SectionView": {"type": "object", "required": ["section", "title", "providers", "total_due"], "properties": {
+                    "section": {"type": "string", "enum": ["utility", "additional"]}, "title": {"type": "string"}, "providers": {"type": "array", "items": r("ProviderGroup")}, "total_due": money}},
+                "UpdView": {"type": "object", "required": ["number", "account_number", "address", "area_m2", "residents", "period", "version", "reason", "issued_at", "due_date", "sections", "total_charged", "total_due", "to_pay", "versions"], "properties": {
+                    "number": {"type": "string"}, "account_number": {"type": "string"}, "address": {"type": "string"}, "area_m2": decimal, "residents": {"type": "integer"},
+                    "period": period, "version": {"type": "integer"}, "reason": {"type": ["string", "null"]}, "issued_at": {"type": "string"}, "due_date": date,
+                    "sections": {"type": "array", "items": r("SectionView")}, "total_charged": money, "total_due": money, "to_pay": money, "versions": {"type": "array", "items": {"type": "integer"}}}},
+                "MeterView": {"type": "object", "required": ["id", "service_code", "service_name", "unit", "serial", "last_value", "last_period"], "properties": {
+                    "id": {"type": "integer"}, "service_code": {"type": "string"}, "service_name": {"type": "string"}, "unit": {"type": "string"}, "serial": {"type": "string"},
+                    "last_value": decimal, "last_period": {"oneOf": [period, {"type": "null"}]}}},
+                "ReadingRequest": {"type": "object", "additionalProperties": false, "required": ["meter_id", "value"], "properties": {
+                    "meter_id": {"type": "integer"}, "value": decimal, "period": period}},
+                "ReadingAccepted": {"type": "object", "required": ["meter_id", "period", "previous", "value", "consumption", "flagged_for_review"], "properties": {
+                    "meter_id": {"type": "integer"}, "period": period, "previous": decimal, "value": decimal, "consumption": decimal, "flagged_for_review": {"type": "boolean"}}}
+            }
+        },
+        "paths": {
+            "/api/v1/health": {"get": op("Liveness and the database backend", ("200", json!({"type": "object"})), &["503"], json!({}))},
+            "/api/v1/openapi.json": {"get": op("This document", ("200", json!({"type": "object"})), &[], json!({}))},
+            "/api/v1/session": {
+                "post": op("Sign in; sets the session cookie", ("200", r("Me")), &["400", "401", "413", "415", "422", "429"], body(r("SignInRequest"))),
+                "delete": op("Sign out", ("204", json!({})), &["401"], json!({"security": [{"session": []}]}))
+            },
+            "/api/v1/me": {"get": op("The signed-in user", ("200", r("Me")), &["401"], json!({"security": [{"session": []}]}))},
+            "/api/v1/accounts": {"get": op("My personal accounts (D2)", ("200", json!({"type": "array", "items": r("AccountSummary")})), &["401", "403"], json!({"security": [{"session": []}]}))},
+            "/api/v1/accounts/link": {"post": op("Link an account by its number and the total of its last UPD", ("200", r("AccountSummary")), &["400", "401", "403", "413", "415", "422", "429"],
+                {let mut b = body(r("LinkAccountRequest")); b["security"] = json!([{"session": []}]); b})},
+            "/api/v1/accounts/{number}/upds": {"get": op("The account's UPDs, newest first", ("200", json!({"type": "array", "items": r("UpdSummary")})), &["401", "403", "404"],
+                json!({"parameters": [number], "security": [{"session": []}]}))},
+            "/api/v1/accounts/{number}/meters": {"get": op("The account's meters and their last readings", ("200", json!({"type": "array", "items": r("MeterView")})), &["400", "401", "403", "404"],
+                json!({"parameters": [number, lang], "security": [{"session": []}]}))},
+            "/api/v1/upds/{number}": {"get": op("One unified payment document with every line explained (D1, T8)", ("200", r("UpdView")), &["400", "401", "403", "404"],
+                json!({"parameters": [number, lang, {"name": "version", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 0}}], "security": [{"session": []}]}))},
+            "/api/v1/readings": {"post": op("Submit a meter reading", ("201", r("ReadingAccepted")), &["400", "401", "403", "404", "413", "415", "422"],
+                {let mut b = body(r("ReadingRequest")); b["security"] = json!([{"session": []}]); b})}
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_route_is_documented_and_nothing_else() {
+        let spec = super::spec();
+        let paths = spec["paths"].as_object().unwrap();
+        let mut documented: Vec<(String, String)> = paths
+            .iter()
+            .flat_map(|(p, ops)| {
+                ops.as_object()
+                    .unwrap()
+                    .keys()
+                    .map(move |m| (m.to_uppercase(), p.clone()))
+            })
+            .collect();
+        let mut routed: Vec<(String, String)> = crate::api::ROUTES
+            .iter()
+            .map(|(m, p, _)| (m.to_string(), p.to_string()))
+            .collect();
+        documented.sort();
+        routed.sort();
+        assert_eq!(documented, routed);
+    }
+}

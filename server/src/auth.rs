@@ -1,0 +1,122 @@
+//! Passwords (argon2id), session tokens and the sign-in rate limit.
+
+use argon2::{Argon2, PasswordHasher, PasswordVerifier};
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+pub fn hash_password(password: &str) -> anyhow::Result<String> {
+    Ok(Argon2::default()
+        .hash_password(password.as_bytes())
+        .map_err(|e| anyhow::anyhow!("hashing a password: {e}"))?
+        .to_string())
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    Argon2::default()
+        .verify_password(password.as_bytes(), hash)
+        .is_ok()
+}
+
+/// A hash to verify against when the login is unknown, so that the answer takes as long
+/// as for a known login and does not reveal which logins exist.
+pub fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| hash_password("decoy password").unwrap_or_default())
+}
+
+/// A new session token (sent to the browser) and its SHA-256 (kept in the database).
+pub fn new_token() -> (String, String) {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let token: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let hash = token_hash(&token);
+    (token, hash)
+}
+
+pub fn token_hash(token: &str) -> String {
+    format!("{:x}", Sha256::digest(token.as_bytes()))
+}
+
+/// A sliding-window limit: at most `max` events per `window` for each key.
+pub struct RateLimiter {
+    max: usize,
+    window: Duration,
+    events: Mutex<HashMap<String, VecDeque<Instant>>>,
+}
+
+impl RateLimiter {
+    pub fn new(max: usize, window: Duration) -> Self {
+        RateLimiter {
+            max,
+            window,
+            events: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Seconds until the key may try again, or `None` if it may now.
+    pub fn blocked_for(&self, key: &str) -> Option<u64> {
+        let mut map = self.events.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        let q = map.get_mut(key)?;
+        while q
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= self.window)
+        {
+            q.pop_front();
+        }
+        if q.len() >= self.max {
+            let oldest = *q.front()?;
+            Some((self.window - now.duration_since(oldest)).as_secs().max(1))
+        } else {
+            None
+        }
+    }
+
+    pub fn record(&self, key: &str) {
+        let mut map = self.events.lock().unwrap_or_else(|e| e.into_inner());
+        if map.len() > 100_000 {
+            let now = Instant::now();
+            let window = self.window;
+            map.retain(|_, q| q.back().is_some_and(|t| now.duration_since(*t) < window));
+        }
+        map.entry(key.to_string())
+            .or_default()
+            .push_back(Instant::now());
+    }
+
+    pub fn clear(&self, key: &str) {
+        self.events
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_only_against_their_own_hash() {
+        let h = hash_password("correct horse").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse", &h));
+        assert!(!verify_password("wrong", &h));
+        assert!(!verify_password("x", "not a hash"));
+    }
+
+    #[test]
+    fn limiter_blocks_after_max_events_in_the_window() {
+        let l = RateLimiter::new(2, Duration::from_secs(60));
+        assert_eq!(l.blocked_for("k"), None);
+        l.record("k");
+        l.record("k");
+        assert!(l.blocked_for("k").is_some());
+        assert_eq!(l.blocked_for("other"), None);
+        l.clear("k");
+        assert_eq!(l.blocked_for("k"), None);
+    }
+}

@@ -1,0 +1,84 @@
+//! Esep server: storage, the thin API, imports, the billing run, the demo city and the CLI.
+
+pub mod api;
+pub mod auth;
+pub mod billing_run;
+pub mod demo;
+pub mod import;
+pub mod readings;
+pub mod store;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, header};
+use esep_core::ids::BankDirectory;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// The bank directory shipped with Esep (core/data/banks.csv).
+pub fn banks() -> &'static BankDirectory {
+    static BANKS: OnceLock<BankDirectory> = OnceLock::new();
+    BANKS.get_or_init(|| {
+        BankDirectory::builtin()
+            .unwrap_or_else(|e| panic!("the built-in bank directory is invalid: {e}"))
+    })
+}
+
+/// Where the static parts are served from.
+#[derive(Clone, Default)]
+pub struct StaticDirs {
+    /// The generated disclosure site, served at `/`.
+    pub site: Option<PathBuf>,
+    /// The built cabinet, served at `/cabinet/` with its index.html as fallback.
+    pub cabinet: Option<PathBuf>,
+}
+
+/// The whole application: API, cabinet and site, with the security headers on every answer.
+pub fn app(state: api::AppState, dirs: &StaticDirs) -> Router {
+    let mut router = api::router(state);
+    if let Some(cabinet) = &dirs.cabinet {
+        let index = cabinet.join("index.html");
+        router = router.nest_service(
+            "/cabinet",
+            ServeDir::new(cabinet).fallback(ServeFile::new(index)),
+        );
+    }
+    router = match &dirs.site {
+        Some(site) => router.fallback_service(ServeDir::new(site)),
+        None => router.route("/", axum::routing::get(placeholder_home)),
+    };
+    let headers: [(HeaderName, &'static str); 5] = [
+        (
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        ),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (
+            HeaderName::from_static("permissions-policy"),
+            "camera=(), microphone=(), geolocation=()",
+        ),
+    ];
+    for (name, value) in headers {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(
+            name,
+            HeaderValue::from_static(value),
+        ));
+    }
+    router
+}
+
+async fn placeholder_home() -> axum::response::Html<&'static str> {
+    axum::response::Html(include_str!("home.html"))
+}
+
+pub fn state(db: store::Db, config: api::Config) -> api::AppState {
+    api::AppState {
+        db,
+        config: Arc::new(config),
+        limits: Arc::new(api::Limits::default()),
+        banks: Arc::new(banks().clone()),
+    }
+}

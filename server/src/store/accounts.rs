@@ -1,0 +1,393 @@
+//! Accounts, their UPDs, meters and readings, as the API reads and writes them.
+
+use super::{Db, decimal, now};
+use anyhow::Result;
+use esep_core::api::UpdSummary;
+use esep_core::billing::{Explanation, Section};
+use esep_core::tariff::Unit;
+use esep_core::{Localized, Money, Period};
+use rust_decimal::Decimal;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+#[derive(Clone, Debug)]
+pub struct AccountRow {
+    pub id: i64,
+    pub number: String,
+    pub address: String,
+    pub area_m2: Decimal,
+    pub residents: u32,
+    pub holder_name: String,
+}
+
+const ACCOUNT_COLS: &str = "a.id, a.number, p.address, p.area_m2, p.residents, a.holder_name FROM account a JOIN premises p ON p.id = a.premises_id";
+
+fn account_from(r: &AnyRow) -> Result<AccountRow> {
+    Ok(AccountRow {
+        id: r.try_get("id")?,
+        number: r.try_get("number")?,
+        address: r.try_get("address")?,
+        area_m2: decimal(r, "area_m2")?,
+        residents: u32::try_from(r.try_get::<i64, _>("residents")?)?,
+        holder_name: r.try_get("holder_name")?,
+    })
+}
+
+#[derive(Clone, Debug)]
+pub struct UpdRecord {
+    pub id: i64,
+    pub account_id: i64,
+    pub number: String,
+    pub period: Period,
+    pub version: u32,
+    pub reason: Option<String>,
+    pub issued_at: String,
+    pub due_date: chrono::NaiveDate,
+    pub total_charged: Money,
+    pub total_due: Money,
+    pub to_pay: Money,
+}
+
+const UPD_COLS: &str = "id, account_id, number, period, version, reason, issued_at, due_date, \
+     total_charged_tiyn, total_due_tiyn, to_pay_tiyn";
+
+fn upd_from(r: &AnyRow) -> Result<UpdRecord> {
+    let period: String = r.try_get("period")?;
+    let due: String = r.try_get("due_date")?;
+    Ok(UpdRecord {
+        id: r.try_get("id")?,
+        account_id: r.try_get("account_id")?,
+        number: r.try_get("number")?,
+        period: Period::parse(&period)?,
+        version: u32::try_from(r.try_get::<i64, _>("version")?)?,
+        reason: r.try_get("reason")?,
+        issued_at: r.try_get("issued_at")?,
+        due_date: due.parse()?,
+        total_charged: Money::from_tiyn(r.try_get("total_charged_tiyn")?),
+        total_due: Money::from_tiyn(r.try_get("total_due_tiyn")?),
+        to_pay: Money::from_tiyn(r.try_get("to_pay_tiyn")?),
+    })
+}
+
+impl UpdRecord {
+    pub fn summary(&self) -> UpdSummary {
+        UpdSummary {
+            number: self.number.clone(),
+            period: self.period,
+            version: self.version,
+            issued_at: self.issued_at.clone(),
+            due_date: self.due_date,
+            total_due: self.total_due,
+            to_pay: self.to_pay,
+        }
+    }
+}
+
+/// A stored UPD line with the names of its service and provider.
+#[derive(Clone, Debug)]
+pub struct LineRecord {
+    pub line_no: u32,
+    pub service_code: String,
+    pub service_name: Localized,
+    pub section: Section,
+    pub unit: Unit,
+    pub provider_id: i64,
+    pub provider_name: String,
+    pub provider_bin: String,
+    pub quantity: Decimal,
+    pub opening: Money,
+    pub charge: Money,
+    pub recalculation: Money,
+    pub paid: Money,
+    pub due: Money,
+    pub explanation: Explanation,
+}
+
+#[derive(Clone, Debug)]
+pub struct MeterRecord {
+    pub id: i64,
+    pub account_id: i64,
+    pub service_code: String,
+    pub service_name: Localized,
+    pub unit: Unit,
+    pub serial: String,
+    pub initial_value: Decimal,
+}
+
+/// The last reading of a meter before a period, and the consumption usual for it.
+#[derive(Clone, Debug)]
+pub struct LastReading {
+    pub period: Option<Period>,
+    pub value: Decimal,
+    /// Average monthly consumption over the recent readings, when there are two or more.
+    pub usual_consumption: Option<Decimal>,
+}
+
+impl Db {
+    pub async fn account_by_number(&self, number: &str) -> Result<Option<AccountRow>> {
+        let sql = format!("SELECT {ACCOUNT_COLS} WHERE a.number = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(number)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(account_from).transpose()
+    }
+
+    pub async fn account_by_id(&self, id: i64) -> Result<Option<AccountRow>> {
+        let sql = format!("SELECT {ACCOUNT_COLS} WHERE a.id = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(account_from).transpose()
+    }
+
+    pub async fn upd_issued(&self, account_id: i64, period: Period) -> Result<bool> {
+        let row = sqlx::query("SELECT 1 FROM upd WHERE account_id = $1 AND period = $2 LIMIT 1")
+            .bind(account_id)
+            .bind(period.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+
+    pub async fn accounts_of_user(&self, user_id: i64) -> Result<Vec<AccountRow>> {
+        let sql = format!(
+            "SELECT {ACCOUNT_COLS} JOIN user_account ua ON ua.account_id = a.id \
+             WHERE ua.user_id = $1 ORDER BY a.number"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(account_from).collect()
+    }
+
+    pub async fn user_holds_account(&self, user_id: i64, account_id: i64) -> Result<bool> {
+        let row = sqlx::query("SELECT 1 FROM user_account WHERE user_id = $1 AND account_id = $2")
+            .bind(user_id)
+            .bind(account_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+
+    pub async fn link_account(&self, user_id: i64, account_id: i64) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO user_account (user_id, account_id, linked_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (user_id, account_id) DO NOTHING",
+        )
+        .bind(user_id)
+        .bind(account_id)
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// The current (highest) version of each period's UPD of an account, newest first.
+    pub async fn upds_of_account(&self, account_id: i64, limit: i64) -> Result<Vec<UpdRecord>> {
+        let sql = format!(
+            "SELECT {UPD_COLS} FROM upd u WHERE account_id = $1 AND version = \
+             (SELECT MAX(version) FROM upd v WHERE v.account_id = u.account_id AND v.period = u.period) \
+             ORDER BY period DESC LIMIT $2"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(account_id)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(upd_from).collect()
+    }
+
+    /// A UPD by its number: the given version, or the current one.
+    pub async fn upd_by_number(
+        &self,
+        number: &str,
+        version: Option<u32>,
+    ) -> Result<Option<UpdRecord>> {
+        let sql = format!(
+            "SELECT {UPD_COLS} FROM upd WHERE number = $1 AND ($2 < 0 OR version = $2) \
+             ORDER BY version DESC LIMIT 1"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(number)
+            .bind(version.map_or(-1, i64::from))
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(upd_from).transpose()
+    }
+
+    pub async fn upd_versions(&self, number: &str) -> Result<Vec<u32>> {
+        let rows = sqlx::query("SELECT version FROM upd WHERE number = $1 ORDER BY version")
+            .bind(number)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok(u32::try_from(r.try_get::<i64, _>(0)?)?))
+            .collect()
+    }
+
+    pub async fn upd_lines(&self, upd_id: i64) -> Result<Vec<LineRecord>> {
+        let rows = sqlx::query(
+            "SELECT l.line_no, s.code, s.name_kk, s.name_ru, s.name_en, s.section, s.unit, \
+             l.provider_id, p.name AS provider_name, p.bin, l.quantity, l.opening_tiyn, l.charge_tiyn, \
+             l.recalculation_tiyn, l.paid_tiyn, l.due_tiyn, l.explanation \
+             FROM upd_line l JOIN service s ON s.id = l.service_id JOIN provider p ON p.id = l.provider_id \
+             WHERE l.upd_id = $1 ORDER BY l.line_no",
+        )
+        .bind(upd_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let section: String = r.try_get("section")?;
+                let unit: String = r.try_get("unit")?;
+                let explanation: String = r.try_get("explanation")?;
+                Ok(LineRecord {
+                    line_no: u32::try_from(r.try_get::<i64, _>("line_no")?)?,
+                    service_code: r.try_get("code")?,
+                    service_name: Localized {
+                        kk: r.try_get("name_kk")?,
+                        ru: r.try_get("name_ru")?,
+                        en: r.try_get("name_en")?,
+                    },
+                    section: section.parse().map_err(anyhow::Error::msg)?,
+                    unit: unit.parse().map_err(anyhow::Error::msg)?,
+                    provider_id: r.try_get("provider_id")?,
+                    provider_name: r.try_get("provider_name")?,
+                    provider_bin: r.try_get("bin")?,
+                    quantity: decimal(r, "quantity")?,
+                    opening: Money::from_tiyn(r.try_get("opening_tiyn")?),
+                    charge: Money::from_tiyn(r.try_get("charge_tiyn")?),
+                    recalculation: Money::from_tiyn(r.try_get("recalculation_tiyn")?),
+                    paid: Money::from_tiyn(r.try_get("paid_tiyn")?),
+                    due: Money::from_tiyn(r.try_get("due_tiyn")?),
+                    explanation: serde_json::from_str(&explanation)?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn meters_of_account(&self, account_id: i64) -> Result<Vec<MeterRecord>> {
+        let rows = sqlx::query(
+            "SELECT m.id, m.account_id, s.code, s.name_kk, s.name_ru, s.name_en, s.unit, m.serial, m.initial_value \
+             FROM meter m JOIN service s ON s.id = m.service_id WHERE m.account_id = $1 ORDER BY s.id",
+        )
+        .bind(account_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(meter_from).collect()
+    }
+
+    pub async fn meter(&self, meter_id: i64) -> Result<Option<MeterRecord>> {
+        let row = sqlx::query(
+            "SELECT m.id, m.account_id, s.code, s.name_kk, s.name_ru, s.name_en, s.unit, m.serial, m.initial_value \
+             FROM meter m JOIN service s ON s.id = m.service_id WHERE m.id = $1",
+        )
+        .bind(meter_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(meter_from).transpose()
+    }
+
+    /// The last reading of `meter` before `period` (or its initial value) and the usual
+    /// monthly consumption over up to 6 earlier readings.
+    pub async fn last_reading_before(
+        &self,
+        meter: &MeterRecord,
+        period: Period,
+    ) -> Result<LastReading> {
+        let rows = sqlx::query(
+            "SELECT period, value FROM reading WHERE meter_id = $1 AND period < $2 ORDER BY period DESC LIMIT 7",
+        )
+        .bind(meter.id)
+        .bind(period.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        let mut points: Vec<(Period, Decimal)> = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let p: String = r.try_get("period")?;
+            points.push((Period::parse(&p)?, decimal(r, "value")?));
+        }
+        let usual_consumption = (points.len() >= 2).then(|| {
+            let (newest, oldest) = (&points[0], &points[points.len() - 1]);
+            let months = month_index(newest.0) - month_index(oldest.0);
+            (newest.1 - oldest.1) / Decimal::from(months.max(1))
+        });
+        Ok(match points.first() {
+            Some((p, v)) => LastReading {
+                period: Some(*p),
+                value: *v,
+                usual_consumption,
+            },
+            None => LastReading {
+                period: None,
+                value: meter.initial_value,
+                usual_consumption: None,
+            },
+        })
+    }
+
+    /// The reading of `meter` for `period`, if one was taken.
+    pub async fn reading_in(&self, meter_id: i64, period: Period) -> Result<Option<Decimal>> {
+        let row = sqlx::query("SELECT value FROM reading WHERE meter_id = $1 AND period = $2")
+            .bind(meter_id)
+            .bind(period.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(|r| decimal(r, "value")).transpose()
+    }
+
+    /// Stores (or replaces, within the same period) a reading.
+    pub async fn put_reading(&self, r: &NewReading<'_>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO reading (meter_id, account_id, period, value, taken_on, source, flagged, flag_reason) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+             ON CONFLICT (meter_id, period) DO UPDATE SET value = excluded.value, taken_on = excluded.taken_on, \
+             source = excluded.source, flagged = excluded.flagged, flag_reason = excluded.flag_reason",
+        )
+        .bind(r.meter_id)
+        .bind(r.account_id)
+        .bind(r.period.to_string())
+        .bind(r.value.to_string())
+        .bind(r.taken_on.to_string())
+        .bind(r.source)
+        .bind(i64::from(r.flag_reason.is_some()))
+        .bind(r.flag_reason)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}
+
+pub struct NewReading<'a> {
+    pub meter_id: i64,
+    pub account_id: i64,
+    pub period: Period,
+    pub value: Decimal,
+    pub taken_on: chrono::NaiveDate,
+    pub source: &'a str,
+    pub flag_reason: Option<&'a str>,
+}
+
+pub fn month_index(p: Period) -> i64 {
+    i64::from(p.year()) * 12 + i64::from(p.month())
+}
+
+fn meter_from(r: &AnyRow) -> Result<MeterRecord> {
+    let unit: String = r.try_get("unit")?;
+    Ok(MeterRecord {
+        id: r.try_get("id")?,
+        account_id: r.try_get("account_id")?,
+        service_code: r.try_get("code")?,
+        service_name: Localized {
+            kk: r.try_get("name_kk")?,
+            ru: r.try_get("name_ru")?,
+            en: r.try_get("name_en")?,
+        },
+        unit: unit.parse().map_err(anyhow::Error::msg)?,
+        serial: r.try_get("serial")?,
+        initial_value: decimal(r, "initial_value")?,
+    })
+}
