@@ -369,7 +369,7 @@ pub async fn seed(db: &Db, opts: &DemoOptions) -> Result<DemoReport> {
             let street = STREETS[building % STREETS.len()];
             let area = Decimal::new(2800 + rng.below(9200) as i64, 2).round_dp(1);
             let residents = if rng.chance(4) { 0 } else { 1 + rng.below(5) };
-            let lift = building % 3 != 0;
+            let lift = building % 3 != 2;
             premises.push((
                 format!("DEMO-REG-{:08}", i + 1),
                 format!("{street} {}, пәтер {flat}", building / STREETS.len() + 1),

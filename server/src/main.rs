@@ -44,6 +44,13 @@ enum Command {
         /// Mark the session cookie Secure (when served behind TLS).
         #[arg(long)]
         secure_cookies: bool,
+        /// Sign-in attempts allowed per client address in 5 minutes.
+        #[arg(long, default_value_t = 30)]
+        signin_ip_limit: usize,
+        /// Stop when standard input closes (used by test harnesses so that no server
+        /// outlives its test run).
+        #[arg(long, hide = true)]
+        exit_on_stdin_eof: bool,
     },
     /// Seed a synthetic demo city (skipped when it is already there).
     Demo {
@@ -171,6 +178,8 @@ async fn run_async(database: String, command: Command) -> Result<ExitCode> {
             site,
             cabinet,
             secure_cookies,
+            signin_ip_limit,
+            exit_on_stdin_eof,
         } => {
             tracing_subscriber::fmt()
                 .with_env_filter(
@@ -183,10 +192,15 @@ async fn run_async(database: String, command: Command) -> Result<ExitCode> {
                 secure_cookies,
                 ..api::Config::default()
             };
-            let app = esep_server::app(
-                esep_server::state(db.clone(), config),
-                &StaticDirs { site, cabinet },
-            );
+            let mut state = esep_server::state(db.clone(), config);
+            state.limits = std::sync::Arc::new(api::Limits {
+                per_ip: esep_server::auth::RateLimiter::new(
+                    signin_ip_limit,
+                    std::time::Duration::from_secs(300),
+                ),
+                ..api::Limits::default()
+            });
+            let app = esep_server::app(state, &StaticDirs { site, cabinet });
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
                 .with_context(|| format!("binding {addr}"))?;
@@ -198,9 +212,7 @@ async fn run_async(database: String, command: Command) -> Result<ExitCode> {
                 listener,
                 app.into_make_service_with_connect_info::<SocketAddr>(),
             )
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
+            .with_graceful_shutdown(shutdown(exit_on_stdin_eof))
             .await?;
             Ok(ExitCode::SUCCESS)
         }
@@ -362,6 +374,26 @@ async fn run_async(database: String, command: Command) -> Result<ExitCode> {
         Command::Check { .. } | Command::Calendar { .. } => {
             unreachable!("handled without a runtime")
         }
+    }
+}
+
+/// Ctrl-C, or (for test harnesses) the end of standard input.
+async fn shutdown(on_stdin_eof: bool) {
+    if !on_stdin_eof {
+        let _ = tokio::signal::ctrl_c().await;
+        return;
+    }
+    let stdin = async {
+        let mut buf = [0u8; 64];
+        let mut input = tokio::io::stdin();
+        while tokio::io::AsyncReadExt::read(&mut input, &mut buf)
+            .await
+            .is_ok_and(|n| n > 0)
+        {}
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        _ = stdin => {}
     }
 }
 

@@ -579,6 +579,29 @@ pub async fn submit_reading(
     ))
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JournalQuery {
+    limit: Option<i64>,
+}
+
+/// The access journal (who read or tried to read whose data), for auditors and operators.
+pub async fn access_journal(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    ApiQuery(q): ApiQuery<JournalQuery>,
+) -> Result<Json<Vec<crate::store::users::JournalEntry>>, ApiError> {
+    if !matches!(user.role, Role::Auditor | Role::Operator) {
+        return Err(ApiError::Forbidden(format!(
+            "only auditors and operators read the access journal, not a {} user",
+            user.role.code()
+        )));
+    }
+    let limit = q.limit.unwrap_or(100).clamp(1, 1000);
+    state.db.journal(Some(user.id), "read-journal", "access_journal", "read", None).await?;
+    Ok(Json(state.db.journal_entries(limit).await?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

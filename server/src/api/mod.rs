@@ -99,6 +99,7 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
         "consumer holding the account; operator, auditor",
     ),
     ("POST", "/api/v1/readings", "consumer holding the account"),
+    ("GET", "/api/v1/access-journal", "auditor, operator"),
 ];
 
 pub fn router(state: AppState) -> Router {
@@ -122,6 +123,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/upds/{number}", get(handlers::upd))
         .route("/api/v1/readings", post(handlers::submit_reading))
+        .route("/api/v1/access-journal", get(handlers::access_journal))
         .fallback(handlers::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)

@@ -111,6 +111,9 @@ pub fn spec() -> Value {
                 json!({"parameters": [number, lang], "security": [{"session": []}]}))},
             "/api/v1/upds/{number}": {"get": op("One unified payment document with every line explained (D1, T8)", ("200", r("UpdView")), &["400", "401", "403", "404"],
                 json!({"parameters": [number, lang, {"name": "version", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 0}}], "security": [{"session": []}]}))},
+            "/api/v1/access-journal": {"get": op("The access journal: who read or tried to read whose data (auditors, operators)", ("200", json!({"type": "array", "items": {"type": "object", "required": ["at", "user_id", "action", "resource", "outcome"], "properties": {
+                "at": {"type": "string"}, "user_id": {"type": ["integer", "null"]}, "action": {"type": "string"}, "resource": {"type": "string"}, "outcome": {"type": "string"}}}})), &["400", "401", "403"],
+                json!({"parameters": [{"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}], "security": [{"session": []}]}))},
             "/api/v1/readings": {"post": op("Submit a meter reading", ("201", r("ReadingAccepted")), &["400", "401", "403", "404", "413", "415", "422"],
                 {let mut b = body(r("ReadingRequest")); b["security"] = json!([{"session": []}]); b})}
         }
