@@ -241,13 +241,15 @@ fn date(s: &str) -> Result<chrono::NaiveDate, String> {
 }
 
 /// Reads a CSV file: checks the header and hands each record to `row`.
+/// Returns the rows that parsed and the errors of those that did not; a bad header is an
+/// error of the whole file.
 fn read<T>(
     kind: Kind,
     text: &str,
+    errors: &mut Vec<RowError>,
     mut row: impl FnMut(&mut Cells<'_>) -> Option<T>,
 ) -> Result<Vec<Line<T>>, Vec<RowError>> {
     let columns = kind.columns();
-    let mut errors = Vec::new();
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
         .from_reader(text.as_bytes());
@@ -305,7 +307,7 @@ fn read<T>(
             record: &record,
             line,
             columns,
-            errors: &mut errors,
+            errors: &mut *errors,
         };
         let parsed = row(&mut cells);
         if let (Some(r), true) = (parsed, errors.len() == before) {
@@ -319,11 +321,7 @@ fn read<T>(
             message: "the file has a header but no rows".into(),
         });
     }
-    if errors.is_empty() {
-        Ok(rows)
-    } else {
-        Err(errors)
-    }
+    Ok(rows)
 }
 
 pub struct ProviderRow {
@@ -425,9 +423,16 @@ pub fn parse_tiers(s: &str) -> Result<Vec<Tier>, String> {
         .collect()
 }
 
-pub fn parse(kind: Kind, text: &str, banks: &BankDirectory) -> Result<Rows, Vec<RowError>> {
-    Ok(match kind {
-        Kind::Providers => Rows::Providers(read(kind, text, |c| {
+/// Parses a file: the rows that parsed, and the errors of the others.
+pub fn parse(
+    kind: Kind,
+    text: &str,
+    banks: &BankDirectory,
+) -> Result<(Rows, Vec<RowError>), Vec<RowError>> {
+    let mut errors = Vec::new();
+    let e = &mut errors;
+    let rows = match kind {
+        Kind::Providers => Rows::Providers(read(kind, text, e, |c| {
             let bin = c.parse("bin", |s| Bin::parse(s).map(|b| b.to_string()));
             let name = c.required("name");
             let iban = c.parse("iban", |s| {
@@ -463,7 +468,7 @@ pub fn parse(kind: Kind, text: &str, banks: &BankDirectory) -> Result<Rows, Vec<
                 knp: knp?,
             })
         })?),
-        Kind::Services => Rows::Services(read(kind, text, |c| {
+        Kind::Services => Rows::Services(read(kind, text, e, |c| {
             let code = c.parse("code", code_like);
             let provider_bin = c.parse("provider_bin", |s| Bin::parse(s).map(|b| b.to_string()));
             let section = c.parse("section", |s| {
@@ -492,7 +497,7 @@ pub fn parse(kind: Kind, text: &str, banks: &BankDirectory) -> Result<Rows, Vec<
                 names: [kk?, ru?, en?],
             })
         })?),
-        Kind::Tariffs => Rows::Tariffs(read(kind, text, |c| {
+        Kind::Tariffs => Rows::Tariffs(read(kind, text, e, |c| {
             let service = c.parse("service", code_like);
             let territory = c.required("territory");
             let tariff_kind = c.parse("kind", TariffKind::from_str);
@@ -521,7 +526,7 @@ pub fn parse(kind: Kind, text: &str, banks: &BankDirectory) -> Result<Rows, Vec<
                 tariff,
             })
         })?),
-        Kind::Premises => Rows::Premises(read(kind, text, |c| {
+        Kind::Premises => Rows::Premises(read(kind, text, e, |c| {
             let register_id = c.required("register_id");
             let territory = c.required("territory");
             let address = c.required("address");
@@ -550,7 +555,7 @@ pub fn parse(kind: Kind, text: &str, banks: &BankDirectory) -> Result<Rows, Vec<
                 services: services?,
             })
         })?),
-        Kind::Readings => Rows::Readings(read(kind, text, |c| {
+        Kind::Readings => Rows::Readings(read(kind, text, e, |c| {
             let number = c.parse("account_number", account_number);
             let service = c.parse("service", code_like);
             let period = c.parse("period", Period::parse);
@@ -565,7 +570,7 @@ pub fn parse(kind: Kind, text: &str, banks: &BankDirectory) -> Result<Rows, Vec<
             })
         })?),
         Kind::Charges => {
-            Rows::Charges(read(kind, text, |c| {
+            Rows::Charges(read(kind, text, e, |c| {
                 let provider_bin =
                     c.parse("provider_bin", |s| Bin::parse(s).map(|b| b.to_string()));
                 let external_id = c.required("external_id");
@@ -602,7 +607,8 @@ pub fn parse(kind: Kind, text: &str, banks: &BankDirectory) -> Result<Rows, Vec<
                 })
             })?)
         }
-    })
+    };
+    Ok((rows, errors))
 }
 
 /// Parses, checks against the database and applies one file, all or nothing.
@@ -618,10 +624,12 @@ pub async fn import(
     if let Some(at) = db.import_seen(kind.code(), &sha).await? {
         return Ok(Outcome::AlreadyImported { at });
     }
-    let rows = parse(kind, text, banks).map_err(ImportError::Rejected)?;
+    let (rows, errors) = parse(kind, text, banks).map_err(ImportError::Rejected)?;
     let count = rows.len();
+    // The rows that parsed are still checked against the database, so that one answer
+    // lists every error of the file.
     match db
-        .apply_import(kind.code(), &sha, file_name, rows, spike_factor)
+        .apply_import(kind.code(), &sha, file_name, rows, errors, spike_factor)
         .await?
     {
         ApplyOutcome::Rejected(errors) => Err(ImportError::Rejected(errors)),

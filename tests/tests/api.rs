@@ -13,7 +13,12 @@ fn fixtures() -> &'static [Fixture] {
     F.get_or_init(|| {
         backends()
             .into_iter()
-            .map(|db| Fixture::seed(db, &["--accounts", "40", "--months", "3", "--consumers", "8"]))
+            .map(|db| {
+                Fixture::seed(
+                    db,
+                    &["--accounts", "40", "--months", "3", "--consumers", "8"],
+                )
+            })
             .collect()
     })
 }
@@ -28,7 +33,12 @@ async fn problem(res: reqwest::Response, status: u16) -> Value {
     assert_eq!(ct, "application/problem+json");
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["status"], status);
-    assert!(body["type"].as_str().unwrap().starts_with("/api/v1/problems/"));
+    assert!(
+        body["type"]
+            .as_str()
+            .unwrap()
+            .starts_with("/api/v1/problems/")
+    );
     assert!(!body["detail"].as_str().unwrap().is_empty());
     body
 }
@@ -38,7 +48,14 @@ async fn a_signed_in_consumer_reads_a_upd_whose_total_equals_the_sum_of_its_line
     for fx in fixtures() {
         let (login, accounts) = fx.consumer(0);
         let c = signed_in(&fx.server, &login).await;
-        let mine: Vec<Value> = c.get(fx.server.url("/api/v1/accounts")).send().await.unwrap().json().await.unwrap();
+        let mine: Vec<Value> = c
+            .get(fx.server.url("/api/v1/accounts"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         let numbers: Vec<&str> = mine.iter().map(|a| a["number"].as_str().unwrap()).collect();
         assert_eq!(numbers, accounts, "{}", fx.db.backend);
         let upd_number = mine[0]["current_upd"]["number"].as_str().unwrap();
@@ -59,14 +76,22 @@ async fn a_signed_in_consumer_reads_a_upd_whose_total_equals_the_sum_of_its_line
                 for line in group["lines"].as_array().unwrap() {
                     lines += 1;
                     sum += money(&line["due"]);
-                    let due = money(&line["opening"]) + money(&line["charge"]) + money(&line["recalculation"]) - money(&line["paid"]);
+                    let due = money(&line["opening"])
+                        + money(&line["charge"])
+                        + money(&line["recalculation"])
+                        - money(&line["paid"]);
                     assert_eq!(due, money(&line["due"]), "line arithmetic");
                     assert!(!line["formula"].as_str().unwrap().is_empty());
                 }
             }
         }
         assert_eq!(lines, 8, "8 services of 8 providers on {}", fx.db.backend);
-        assert_eq!(sum, money(&upd["total_due"]), "total equals the sum of the lines on {}", fx.db.backend);
+        assert_eq!(
+            sum,
+            money(&upd["total_due"]),
+            "total equals the sum of the lines on {}",
+            fx.db.backend
+        );
         assert_eq!(sections, ["utility", "additional"], "T4: separate sections");
         assert_eq!(upd["due_date"].as_str().unwrap()[8..], *"25");
         let heating = upd["sections"][0]["providers"]
@@ -76,7 +101,12 @@ async fn a_signed_in_consumer_reads_a_upd_whose_total_equals_the_sum_of_its_line
             .flat_map(|g| g["lines"].as_array().unwrap())
             .find(|l| l["service_code"] == "heating")
             .unwrap();
-        assert!(heating["formula"].as_str().unwrap().contains("m² × 394.37 ₸/m²"));
+        assert!(
+            heating["formula"]
+                .as_str()
+                .unwrap()
+                .contains("m² × 394.37 ₸/m²")
+        );
         // The same document in Kazakh by default.
         let kk: Value = c
             .get(fx.server.url(&format!("/api/v1/upds/{upd_number}")))
@@ -97,15 +127,34 @@ async fn a_consumer_gets_404_for_another_persons_upd_and_the_attempt_is_journale
         let (_, victim_accounts) = fx.consumer(2);
         let victim = &victim_accounts[0];
         let c = signed_in(&fx.server, &intruder).await;
-        let upds = c.get(fx.server.url(&format!("/api/v1/accounts/{victim}/upds"))).send().await.unwrap();
+        let upds = c
+            .get(fx.server.url(&format!("/api/v1/accounts/{victim}/upds")))
+            .send()
+            .await
+            .unwrap();
         problem(upds, 404).await;
-        let periods = common::query_strings(&fx.db, &format!("SELECT number FROM upd WHERE number LIKE '{victim}-%' ORDER BY period DESC"));
-        let doc = c.get(fx.server.url(&format!("/api/v1/upds/{}", periods[0]))).send().await.unwrap();
+        let periods = common::query_strings(
+            &fx.db,
+            &format!("SELECT number FROM upd WHERE number LIKE '{victim}-%' ORDER BY period DESC"),
+        );
+        let doc = c
+            .get(fx.server.url(&format!("/api/v1/upds/{}", periods[0])))
+            .send()
+            .await
+            .unwrap();
         let body = problem(doc, 404).await;
         // Indistinguishable from a document that does not exist.
-        let none = c.get(fx.server.url("/api/v1/upds/999999999-202611")).send().await.unwrap();
+        let none = c
+            .get(fx.server.url("/api/v1/upds/999999999-202611"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(problem(none, 404).await["detail"], body["detail"]);
-        let meters = c.get(fx.server.url(&format!("/api/v1/accounts/{victim}/meters"))).send().await.unwrap();
+        let meters = c
+            .get(fx.server.url(&format!("/api/v1/accounts/{victim}/meters")))
+            .send()
+            .await
+            .unwrap();
         problem(meters, 404).await;
         // The auditor sees the refused attempts in the access journal.
         let auditor = signed_in(&fx.server, &fx.staff("auditor")).await;
@@ -118,9 +167,20 @@ async fn a_consumer_gets_404_for_another_persons_upd_and_the_attempt_is_journale
             .await
             .unwrap();
         let denied = journal.iter().filter(|e| e["outcome"] == "denied").count();
-        assert!(denied >= 3, "denied attempts journaled on {}: {journal:?}", fx.db.backend);
+        assert!(
+            denied >= 3,
+            "denied attempts journaled on {}: {journal:?}",
+            fx.db.backend
+        );
         // A consumer cannot read the journal.
-        problem(c.get(fx.server.url("/api/v1/access-journal")).send().await.unwrap(), 403).await;
+        problem(
+            c.get(fx.server.url("/api/v1/access-journal"))
+                .send()
+                .await
+                .unwrap(),
+            403,
+        )
+        .await;
     }
 }
 
@@ -130,19 +190,37 @@ async fn staff_roles_are_allowed_only_what_they_need() {
         let (_, accounts) = fx.consumer(2);
         let path = format!("/api/v1/accounts/{}/upds", accounts[0]);
         // Unauthenticated: 401.
-        problem(client().get(fx.server.url(&path)).send().await.unwrap(), 401).await;
+        problem(
+            client().get(fx.server.url(&path)).send().await.unwrap(),
+            401,
+        )
+        .await;
         // Operators and auditors read (journaled), providers and akimats are refused.
         for role in ["operator", "auditor"] {
             let c = signed_in(&fx.server, &fx.staff(role)).await;
             let res = c.get(fx.server.url(&path)).send().await.unwrap();
             assert_eq!(res.status(), 200, "{role} on {}", fx.db.backend);
             // Consumer-only endpoints are not for staff.
-            problem(c.get(fx.server.url("/api/v1/accounts")).send().await.unwrap(), 403).await;
+            problem(
+                c.get(fx.server.url("/api/v1/accounts"))
+                    .send()
+                    .await
+                    .unwrap(),
+                403,
+            )
+            .await;
         }
         for role in ["provider", "authority"] {
             let c = signed_in(&fx.server, &fx.staff(role)).await;
             problem(c.get(fx.server.url(&path)).send().await.unwrap(), 403).await;
-            problem(c.get(fx.server.url("/api/v1/access-journal")).send().await.unwrap(), 403).await;
+            problem(
+                c.get(fx.server.url("/api/v1/access-journal"))
+                    .send()
+                    .await
+                    .unwrap(),
+                403,
+            )
+            .await;
         }
     }
 }
@@ -150,8 +228,18 @@ async fn staff_roles_are_allowed_only_what_they_need() {
 #[tokio::test]
 async fn sign_in_by_phone_works_wrong_passwords_are_refused_and_rate_limited_per_login() {
     for fx in fixtures() {
-        let line = fx.demo_output.lines().find(|l| l.contains("phone +7")).unwrap();
-        let phone = line.split("phone ").nth(1).unwrap().split(')').next().unwrap();
+        let line = fx
+            .demo_output
+            .lines()
+            .find(|l| l.contains("phone +7"))
+            .unwrap();
+        let phone = line
+            .split("phone ")
+            .nth(1)
+            .unwrap()
+            .split(')')
+            .next()
+            .unwrap();
         // Written the way people type it: 8 (7xx) xxx-xx-xx.
         let typed = format!("8 ({}) {}-{}", &phone[2..5], &phone[5..8], &phone[8..]);
         let c = client();
@@ -163,7 +251,10 @@ async fn sign_in_by_phone_works_wrong_passwords_are_refused_and_rate_limited_per
             .unwrap();
         assert_eq!(res.status(), 200, "phone sign-in on {}", fx.db.backend);
         let cookie = res.headers()["set-cookie"].to_str().unwrap().to_string();
-        assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"), "{cookie}");
+        assert!(
+            cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
+            "{cookie}"
+        );
 
         let (login, _) = fx.consumer(5);
         for _ in 0..5 {
@@ -201,9 +292,27 @@ async fn sign_out_ends_the_session() {
     for fx in fixtures() {
         let (login, _) = fx.consumer(6);
         let c = signed_in(&fx.server, &login).await;
-        assert_eq!(c.get(fx.server.url("/api/v1/me")).send().await.unwrap().status(), 200);
-        assert_eq!(c.delete(fx.server.url("/api/v1/session")).send().await.unwrap().status(), 204);
-        problem(c.get(fx.server.url("/api/v1/me")).send().await.unwrap(), 401).await;
+        assert_eq!(
+            c.get(fx.server.url("/api/v1/me"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            200
+        );
+        assert_eq!(
+            c.delete(fx.server.url("/api/v1/session"))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            204
+        );
+        problem(
+            c.get(fx.server.url("/api/v1/me")).send().await.unwrap(),
+            401,
+        )
+        .await;
     }
 }
 
@@ -237,7 +346,11 @@ async fn linking_an_account_needs_its_number_and_the_exact_total_of_its_last_upd
             .send()
             .await
             .unwrap();
-        assert_eq!(problem(res, 422).await["detail"], body["detail"], "unknown and wrong look the same");
+        assert_eq!(
+            problem(res, 422).await["detail"],
+            body["detail"],
+            "unknown and wrong look the same"
+        );
         let res = c
             .post(fx.server.url("/api/v1/accounts/link"))
             .json(&json!({"account_number": number, "last_upd_total": total.to_string()}))
@@ -245,7 +358,14 @@ async fn linking_an_account_needs_its_number_and_the_exact_total_of_its_last_upd
             .await
             .unwrap();
         assert_eq!(res.status(), 200, "{}", fx.db.backend);
-        let mine: Vec<Value> = c.get(fx.server.url("/api/v1/accounts")).send().await.unwrap().json().await.unwrap();
+        let mine: Vec<Value> = c
+            .get(fx.server.url("/api/v1/accounts"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         assert!(mine.iter().any(|a| a["number"] == number));
     }
 }
@@ -256,7 +376,10 @@ async fn a_reading_lower_than_the_last_is_refused_and_a_spike_is_accepted_but_fl
         let (login, accounts) = fx.consumer(4);
         let c = signed_in(&fx.server, &login).await;
         let meters: Vec<Value> = c
-            .get(fx.server.url(&format!("/api/v1/accounts/{}/meters?lang=ru", accounts[0])))
+            .get(
+                fx.server
+                    .url(&format!("/api/v1/accounts/{}/meters?lang=ru", accounts[0])),
+            )
             .send()
             .await
             .unwrap()
@@ -264,7 +387,10 @@ async fn a_reading_lower_than_the_last_is_refused_and_a_spike_is_accepted_but_fl
             .await
             .unwrap();
         assert_eq!(meters.len(), 3, "cold water, hot water, electricity");
-        let water = meters.iter().find(|m| m["service_code"] == "cold_water").unwrap();
+        let water = meters
+            .iter()
+            .find(|m| m["service_code"] == "cold_water")
+            .unwrap();
         assert_eq!(water["service_name"], "Холодная вода");
         let id = water["id"].as_i64().unwrap();
         let last: rust_decimal::Decimal = water["last_value"].as_str().unwrap().parse().unwrap();
@@ -278,7 +404,12 @@ async fn a_reading_lower_than_the_last_is_refused_and_a_spike_is_accepted_but_fl
             .unwrap();
         let body = problem(res, 422).await;
         assert_eq!(body["errors"][0]["field"], "value");
-        assert!(body["errors"][0]["message"].as_str().unwrap().contains("lower than the previous reading"));
+        assert!(
+            body["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("lower than the previous reading")
+        );
 
         let normal = last + rust_decimal::Decimal::new(55, 1);
         let res = c
@@ -290,7 +421,14 @@ async fn a_reading_lower_than_the_last_is_refused_and_a_spike_is_accepted_but_fl
         assert_eq!(res.status(), 201, "{}", fx.db.backend);
         let ok: Value = res.json().await.unwrap();
         assert_eq!(ok["flagged_for_review"], false);
-        assert_eq!(ok["consumption"].as_str().unwrap().parse::<rust_decimal::Decimal>().unwrap(), rust_decimal::Decimal::new(55, 1));
+        assert_eq!(
+            ok["consumption"]
+                .as_str()
+                .unwrap()
+                .parse::<rust_decimal::Decimal>()
+                .unwrap(),
+            rust_decimal::Decimal::new(55, 1)
+        );
 
         // Ten times the usual consumption: kept, flagged for an operator.
         let spike = last + rust_decimal::Decimal::from(500);
@@ -317,7 +455,10 @@ async fn a_reading_lower_than_the_last_is_refused_and_a_spike_is_accepted_but_fl
         let (_, other) = fx.consumer(2);
         let other_meter = common::query_strings(
             &fx.db,
-            &format!("SELECT m.id FROM meter m JOIN account a ON a.id = m.account_id WHERE a.number = '{}' LIMIT 1", other[0]),
+            &format!(
+                "SELECT m.id FROM meter m JOIN account a ON a.id = m.account_id WHERE a.number = '{}' LIMIT 1",
+                other[0]
+            ),
         );
         let res = c
             .post(fx.server.url("/api/v1/readings"))
@@ -338,23 +479,92 @@ async fn bad_requests_get_specific_problem_documents_never_a_500() {
         let send = |body: &'static str, ct: &'static str| {
             c.post(&url).header("content-type", ct).body(body).send()
         };
-        let b = problem(send("{\"meter_id\": 1, ", "application/json").await.unwrap(), 400).await;
+        let b = problem(
+            send("{\"meter_id\": 1, ", "application/json")
+                .await
+                .unwrap(),
+            400,
+        )
+        .await;
         assert_eq!(b["type"], "/api/v1/problems/malformed-json");
-        let b = problem(send("{\"meter_id\": 1, \"value\": \"2\", \"extra\": 1}", "application/json").await.unwrap(), 422).await;
-        assert!(b["detail"].as_str().unwrap().contains("unknown field `extra`"), "{b}");
-        let b = problem(send("{\"meter_id\": \"one\", \"value\": \"2\"}", "application/json").await.unwrap(), 422).await;
+        let b = problem(
+            send(
+                "{\"meter_id\": 1, \"value\": \"2\", \"extra\": 1}",
+                "application/json",
+            )
+            .await
+            .unwrap(),
+            422,
+        )
+        .await;
+        assert!(
+            b["detail"]
+                .as_str()
+                .unwrap()
+                .contains("unknown field `extra`"),
+            "{b}"
+        );
+        let b = problem(
+            send(
+                "{\"meter_id\": \"one\", \"value\": \"2\"}",
+                "application/json",
+            )
+            .await
+            .unwrap(),
+            422,
+        )
+        .await;
         assert!(b["detail"].as_str().unwrap().contains("meter_id"), "{b}");
-        let b = problem(send("{\"meter_id\": 1, \"value\": \"2\", \"period\": \"2026-13\"}", "application/json").await.unwrap(), 422).await;
-        assert!(b["detail"].as_str().unwrap().contains("month must be 01 to 12"), "{b}");
+        let b = problem(
+            send(
+                "{\"meter_id\": 1, \"value\": \"2\", \"period\": \"2026-13\"}",
+                "application/json",
+            )
+            .await
+            .unwrap(),
+            422,
+        )
+        .await;
+        assert!(
+            b["detail"]
+                .as_str()
+                .unwrap()
+                .contains("month must be 01 to 12"),
+            "{b}"
+        );
         problem(send("{}", "text/plain").await.unwrap(), 415).await;
-        let big = format!("{{\"meter_id\": 1, \"value\": \"{}\"}}", "9".repeat(100_000));
-        let res = c.post(&url).header("content-type", "application/json").body(big).send().await.unwrap();
+        let big = format!(
+            "{{\"meter_id\": 1, \"value\": \"{}\"}}",
+            "9".repeat(100_000)
+        );
+        let res = c
+            .post(&url)
+            .header("content-type", "application/json")
+            .body(big)
+            .send()
+            .await
+            .unwrap();
         problem(res, 413).await;
-        let res = c.get(fx.server.url("/api/v1/upds/x?colour=red")).send().await.unwrap();
+        let res = c
+            .get(fx.server.url("/api/v1/upds/x?colour=red"))
+            .send()
+            .await
+            .unwrap();
         problem(res, 400).await;
-        let res = c.get(fx.server.url("/api/v1/upds/x?version=-1")).send().await.unwrap();
+        let res = c
+            .get(fx.server.url("/api/v1/upds/x?version=-1"))
+            .send()
+            .await
+            .unwrap();
         problem(res, 400).await;
-        problem(c.get(fx.server.url("/api/v1/nothing-here")).send().await.unwrap(), 404).await;
+        problem(
+            c.get(fx.server.url("/api/v1/nothing-here"))
+                .send()
+                .await
+                .unwrap(),
+            404,
+        )
+        .await;
         // Money with a fraction of a tiyn is refused, not rounded.
         let res = c
             .post(fx.server.url("/api/v1/accounts/link"))
@@ -363,17 +573,34 @@ async fn bad_requests_get_specific_problem_documents_never_a_500() {
             .await
             .unwrap();
         let b = problem(res, 422).await;
-        assert!(b["detail"].as_str().unwrap().contains("more than 2 decimal places"), "{b}");
-        assert!(!fx.server.log_text().contains("internal error"), "no 500s were logged");
+        assert!(
+            b["detail"]
+                .as_str()
+                .unwrap()
+                .contains("more than 2 decimal places"),
+            "{b}"
+        );
+        assert!(
+            !fx.server.log_text().contains("internal error"),
+            "no 500s were logged"
+        );
     }
 }
 
 #[tokio::test]
 async fn the_openapi_document_and_security_headers_are_served() {
     for fx in fixtures() {
-        let res = client().get(fx.server.url("/api/v1/openapi.json")).send().await.unwrap();
+        let res = client()
+            .get(fx.server.url("/api/v1/openapi.json"))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 200);
-        for h in ["content-security-policy", "x-content-type-options", "referrer-policy"] {
+        for h in [
+            "content-security-policy",
+            "x-content-type-options",
+            "referrer-policy",
+        ] {
             assert!(res.headers().contains_key(h), "{h}");
         }
         let csp = res.headers()["content-security-policy"].to_str().unwrap();
@@ -381,8 +608,19 @@ async fn the_openapi_document_and_security_headers_are_served() {
         let doc: Value = res.json().await.unwrap();
         assert_eq!(doc["openapi"], "3.1.0");
         assert!(doc["paths"]["/api/v1/upds/{number}"]["get"].is_object());
-        let health: Value = client().get(fx.server.url("/api/v1/health")).send().await.unwrap().json().await.unwrap();
-        let expected = if fx.db.backend == "sqlite" { "SQLite" } else { "PostgreSQL" };
+        let health: Value = client()
+            .get(fx.server.url("/api/v1/health"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let expected = if fx.db.backend == "sqlite" {
+            "SQLite"
+        } else {
+            "PostgreSQL"
+        };
         assert_eq!(health["database"], expected);
     }
 }

@@ -15,7 +15,10 @@ fn data(name: &str) -> String {
 }
 
 fn one(db: &TestDb, sql: &str) -> String {
-    query_strings(db, sql).into_iter().next().unwrap_or_default()
+    query_strings(db, sql)
+        .into_iter()
+        .next()
+        .unwrap_or_default()
 }
 
 #[test]
@@ -45,16 +48,32 @@ fn check_prints_valid_or_the_reason_and_sets_the_exit_code() {
 #[test]
 fn calendar_counts_working_days_across_nauryz_and_decree_transfers() {
     let db = common::sqlite();
-    let add = |d: &str, n: &str| esep_ok(&db, &["calendar", "add-working-days", d, n]).trim().to_string();
-    let is = |d: &str| esep_ok(&db, &["calendar", "is-working-day", d]).trim().to_string();
+    let add = |d: &str, n: &str| {
+        esep_ok(&db, &["calendar", "add-working-days", d, n])
+            .trim()
+            .to_string()
+    };
+    let is = |d: &str| {
+        esep_ok(&db, &["calendar", "is-working-day", d])
+            .trim()
+            .to_string()
+    };
     // D13: 15 working days from 16 March 2026 cross Nauryz and its carried-over days off.
     assert_eq!(add("2026-03-16", "15"), "2026-04-09");
     // D8: 3 working days from a Friday.
     assert_eq!(add("2026-11-27", "3"), "2026-12-02");
     assert_eq!(is("2026-03-23"), "no", "Nauryz");
-    assert_eq!(is("2026-03-25"), "no", "Nauryz carried over from the weekend");
+    assert_eq!(
+        is("2026-03-25"),
+        "no",
+        "Nauryz carried over from the weekend"
+    );
     assert_eq!(is("2026-03-26"), "yes");
-    assert_eq!(is("2025-01-05"), "yes", "a Sunday made a working day by decree");
+    assert_eq!(
+        is("2025-01-05"),
+        "yes",
+        "a Sunday made a working day by decree"
+    );
     assert_eq!(is("2025-01-03"), "no", "a decree day off");
     let (code, _, err) = esep(&db, &["calendar", "is-working-day", "2026-02-30"]);
     assert_eq!(code, 1);
@@ -64,7 +83,18 @@ fn calendar_counts_working_days_across_nauryz_and_decree_transfers() {
 #[test]
 fn imports_are_all_or_nothing_and_report_every_error_by_line_and_column() {
     for db in backends() {
-        esep_ok(&db, &["demo", "--accounts", "12", "--months", "1", "--consumers", "1"]);
+        esep_ok(
+            &db,
+            &[
+                "demo",
+                "--accounts",
+                "12",
+                "--months",
+                "1",
+                "--consumers",
+                "1",
+            ],
+        );
         let before = one(&db, "SELECT COUNT(*) FROM premises");
 
         let (code, out, _) = esep(&db, &["import", "premises", &data("premises-bad.csv")]);
@@ -75,9 +105,17 @@ fn imports_are_all_or_nothing_and_report_every_error_by_line_and_column() {
             "line 3, column residents: '-1': must be a whole number from 0 to 200",
             "line 6: has 5 fields; 8 expected",
         ] {
-            assert!(out.contains(expected), "{} missing '{expected}' in:\n{out}", db.backend);
+            assert!(
+                out.contains(expected),
+                "{} missing '{expected}' in:\n{out}",
+                db.backend
+            );
         }
-        assert_eq!(one(&db, "SELECT COUNT(*) FROM premises"), before, "nothing changed");
+        assert_eq!(
+            one(&db, "SELECT COUNT(*) FROM premises"),
+            before,
+            "nothing changed"
+        );
 
         // Rows that parse but refer to unknown things, or repeat an account number.
         let refs = "register_id,territory,address,area_m2,residents,account_number,holder_name,services\n\
@@ -94,22 +132,42 @@ fn imports_are_all_or_nothing_and_report_every_error_by_line_and_column() {
             "line 3, column services: 'teleport': no such service",
             "line 4, column account_number: '200000104' appears again (first on line 3)",
         ] {
-            assert!(out.contains(expected), "{} missing '{expected}' in:\n{out}", db.backend);
+            assert!(
+                out.contains(expected),
+                "{} missing '{expected}' in:\n{out}",
+                db.backend
+            );
         }
-        assert_eq!(one(&db, "SELECT COUNT(*) FROM premises"), before, "nothing changed");
+        assert_eq!(
+            one(&db, "SELECT COUNT(*) FROM premises"),
+            before,
+            "nothing changed"
+        );
 
-        let (code, out, _) = esep(&db, &["import", "premises", &data("premises-wrong-columns.csv")]);
+        let (code, out, _) = esep(
+            &db,
+            &["import", "premises", &data("premises-wrong-columns.csv")],
+        );
         assert_eq!(code, 1);
         assert!(out.contains("line 1: the header must be exactly 'register_id,territory,address,area_m2,residents,account_number,holder_name,services'"), "{out}");
 
         let out = esep_ok(&db, &["import", "premises", &data("premises-good.csv")]);
         assert!(out.contains("3 rows"), "{out}");
         let after = one(&db, "SELECT COUNT(*) FROM premises");
-        assert_eq!(after.parse::<i64>().unwrap(), before.parse::<i64>().unwrap() + 3);
+        assert_eq!(
+            after.parse::<i64>().unwrap(),
+            before.parse::<i64>().unwrap() + 3
+        );
         let out = esep_ok(&db, &["import", "premises", &data("premises-good.csv")]);
         assert!(out.contains("already imported"), "{out}");
         assert_eq!(one(&db, "SELECT COUNT(*) FROM premises"), after);
-        assert_eq!(one(&db, "SELECT area_m2 FROM premises WHERE register_id = 'OZHAZH-0001'"), "54.3");
+        assert_eq!(
+            one(
+                &db,
+                "SELECT area_m2 FROM premises WHERE register_id = 'OZHAZH-0001'"
+            ),
+            "54.3"
+        );
 
         let (code, out, _) = esep(&db, &["import", "tariffs", &data("tariffs-bad.csv")]);
         assert_eq!(code, 1, "{out}");
@@ -119,7 +177,11 @@ fn imports_are_all_or_nothing_and_report_every_error_by_line_and_column() {
             "line 4, column valid_from: '2027-13-01': not a date",
             "line 5, column valid_to: valid_to 2027-01-01 is before valid_from 2027-02-01",
         ] {
-            assert!(out.contains(expected), "{} missing '{expected}' in:\n{out}", db.backend);
+            assert!(
+                out.contains(expected),
+                "{} missing '{expected}' in:\n{out}",
+                db.backend
+            );
         }
         let out = esep_ok(&db, &["import", "tariffs", &data("tariffs-good.csv")]);
         assert!(out.contains("2 rows"), "{out}");
@@ -128,7 +190,10 @@ fn imports_are_all_or_nothing_and_report_every_error_by_line_and_column() {
         assert_eq!(code, 1, "{out}");
         assert!(out.contains("line 2, column bin:"), "{out}");
         assert!(out.contains("line 3, column iban:"), "{out}");
-        assert!(out.contains("line 4, column iban:") && out.contains("999"), "{out}");
+        assert!(
+            out.contains("line 4, column iban:") && out.contains("999"),
+            "{out}"
+        );
 
         // Readings: lower than the last one is refused with the meter's previous value.
         let (acct, svc, last_period, last) = {
@@ -139,12 +204,21 @@ fn imports_are_all_or_nothing_and_report_every_error_by_line_and_column() {
                  JOIN service s ON s.id = m.service_id WHERE s.code = 'cold_water' ORDER BY r.period DESC, a.number LIMIT 1",
             );
             let parts: Vec<String> = row[0].split('|').map(str::to_string).collect();
-            (parts[0].clone(), parts[1].clone(), parts[2].clone(), parts[3].clone())
+            (
+                parts[0].clone(),
+                parts[1].clone(),
+                parts[2].clone(),
+                parts[3].clone(),
+            )
         };
         let next = {
             let (y, m) = last_period.split_once('-').unwrap();
             let (y, m): (i32, u32) = (y.parse().unwrap(), m.parse().unwrap());
-            if m == 12 { format!("{}-01", y + 1) } else { format!("{y}-{:02}", m + 1) }
+            if m == 12 {
+                format!("{}-01", y + 1)
+            } else {
+                format!("{y}-{:02}", m + 1)
+            }
         };
         let lower: f64 = last.parse::<f64>().unwrap() - 1.0;
         let readings = dir.path().join("readings.csv");
@@ -155,7 +229,11 @@ fn imports_are_all_or_nothing_and_report_every_error_by_line_and_column() {
         .unwrap();
         let (code, out, _) = esep(&db, &["import", "readings", readings.to_str().unwrap()]);
         assert_eq!(code, 1, "{out}");
-        assert!(out.contains("line 2, column value:") && out.contains("lower than the previous reading"), "{out}");
+        assert!(
+            out.contains("line 2, column value:")
+                && out.contains("lower than the previous reading"),
+            "{out}"
+        );
         assert!(out.contains("line 3, column period: '2026-13'"), "{out}");
     }
 }
@@ -163,24 +241,54 @@ fn imports_are_all_or_nothing_and_report_every_error_by_line_and_column() {
 #[test]
 fn billing_is_idempotent_carries_debt_applies_provider_lines_and_reissues_versions() {
     for db in backends() {
-        let out = esep_ok(&db, &["demo", "--accounts", "25", "--months", "2", "--consumers", "1"]);
+        let out = esep_ok(
+            &db,
+            &[
+                "demo",
+                "--accounts",
+                "25",
+                "--months",
+                "2",
+                "--consumers",
+                "1",
+            ],
+        );
         assert!(out.contains("2 months billed"), "{out}");
         let last = one(&db, "SELECT MAX(period) FROM upd");
-        let issued = one(&db, &format!("SELECT COUNT(*) FROM upd WHERE period = '{last}'"));
+        let issued = one(
+            &db,
+            &format!("SELECT COUNT(*) FROM upd WHERE period = '{last}'"),
+        );
         assert_eq!(issued, "25");
 
         // The same period again: nothing is issued twice.
         let out = esep_ok(&db, &["bill", "--period", &last]);
-        assert!(out.contains("0 UPDs issued") && out.contains("25 already issued"), "{out}");
-        assert_eq!(one(&db, &format!("SELECT COUNT(*) FROM upd WHERE period = '{last}'")), "25");
+        assert!(
+            out.contains("0 UPDs issued") && out.contains("25 already issued"),
+            "{out}"
+        );
+        assert_eq!(
+            one(
+                &db,
+                &format!("SELECT COUNT(*) FROM upd WHERE period = '{last}'")
+            ),
+            "25"
+        );
 
         // A provider's recalculation for the next period, imported as a file.
         let next = {
             let (y, m) = last.split_once('-').unwrap();
             let (y, m): (i32, u32) = (y.parse().unwrap(), m.parse().unwrap());
-            if m == 12 { format!("{}-01", y + 1) } else { format!("{y}-{:02}", m + 1) }
+            if m == 12 {
+                format!("{}-01", y + 1)
+            } else {
+                format!("{y}-{:02}", m + 1)
+            }
         };
-        let heating_bin = one(&db, "SELECT p.bin FROM provider p JOIN service s ON s.provider_id = p.id WHERE s.code = 'heating'");
+        let heating_bin = one(
+            &db,
+            "SELECT p.bin FROM provider p JOIN service s ON s.provider_id = p.id WHERE s.code = 'heating'",
+        );
         let dir = tempfile::tempdir().unwrap();
         let charges = dir.path().join("charges.csv");
         std::fs::write(
@@ -197,7 +305,10 @@ fn billing_is_idempotent_carries_debt_applies_provider_lines_and_reissues_versio
 
         let out = esep_ok(&db, &["bill", "--period", &next]);
         assert!(out.contains("25 UPDs issued"), "{}: {out}", db.backend);
-        assert!(out.contains("UPDs/s") && out.contains("peak memory"), "{out}");
+        assert!(
+            out.contains("UPDs/s") && out.contains("peak memory"),
+            "{out}"
+        );
         let recalc = one(
             &db,
             &format!(
@@ -226,10 +337,34 @@ fn billing_is_idempotent_carries_debt_applies_provider_lines_and_reissues_versio
         assert_eq!(bad_totals, "0");
 
         // A reissue makes version 2 of every UPD with its reason; version 1 is kept.
-        let out = esep_ok(&db, &["bill", "--period", &next, "--reissue", "--reason", "Heating tariff corrected"]);
+        let out = esep_ok(
+            &db,
+            &[
+                "bill",
+                "--period",
+                &next,
+                "--reissue",
+                "--reason",
+                "Heating tariff corrected",
+            ],
+        );
         assert!(out.contains("25 UPDs issued"), "{out}");
-        assert_eq!(one(&db, &format!("SELECT COUNT(*) FROM upd WHERE period = '{next}' AND version = 2 AND reason = 'Heating tariff corrected'")), "25");
-        assert_eq!(one(&db, &format!("SELECT COUNT(*) FROM upd WHERE period = '{next}' AND version = 1")), "25");
+        assert_eq!(
+            one(
+                &db,
+                &format!(
+                    "SELECT COUNT(*) FROM upd WHERE period = '{next}' AND version = 2 AND reason = 'Heating tariff corrected'"
+                )
+            ),
+            "25"
+        );
+        assert_eq!(
+            one(
+                &db,
+                &format!("SELECT COUNT(*) FROM upd WHERE period = '{next}' AND version = 1")
+            ),
+            "25"
+        );
         let (code, _, err) = esep(&db, &["bill", "--period", "2026-13"]);
         assert_eq!(code, 1);
         assert!(err.contains("month must be 01 to 12"), "{err}");
@@ -241,7 +376,18 @@ fn billing_is_idempotent_carries_debt_applies_provider_lines_and_reissues_versio
 #[test]
 fn a_billing_run_killed_midway_resumes_without_duplicates() {
     for db in backends() {
-        esep_ok(&db, &["demo", "--accounts", "3000", "--months", "0", "--consumers", "0"]);
+        esep_ok(
+            &db,
+            &[
+                "demo",
+                "--accounts",
+                "3000",
+                "--months",
+                "0",
+                "--consumers",
+                "0",
+            ],
+        );
         let period = {
             let out = esep_ok(&db, &["calendar", "is-working-day", "2026-01-05"]);
             assert_eq!(out.trim(), "yes");
@@ -264,12 +410,25 @@ fn a_billing_run_killed_midway_resumes_without_duplicates() {
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         let partial: i64 = one(&db, "SELECT COUNT(*) FROM upd").parse().unwrap();
-        assert!(partial > 0 && partial < 3000, "killed midway on {}: {partial}", db.backend);
+        assert!(
+            partial > 0 && partial < 3000,
+            "killed midway on {}: {partial}",
+            db.backend
+        );
         let out = esep_ok(&db, &["bill", "--period", &period]);
-        assert!(out.contains(&format!("{} UPDs issued", 3000 - partial)), "{out}");
+        assert!(
+            out.contains(&format!("{} UPDs issued", 3000 - partial)),
+            "{out}"
+        );
         assert_eq!(one(&db, "SELECT COUNT(*) FROM upd"), "3000");
-        assert_eq!(one(&db, "SELECT COUNT(DISTINCT account_id) FROM upd"), "3000");
-        let orphan_lines = one(&db, "SELECT COUNT(*) FROM upd u WHERE NOT EXISTS (SELECT 1 FROM upd_line l WHERE l.upd_id = u.id)");
+        assert_eq!(
+            one(&db, "SELECT COUNT(DISTINCT account_id) FROM upd"),
+            "3000"
+        );
+        let orphan_lines = one(
+            &db,
+            "SELECT COUNT(*) FROM upd u WHERE NOT EXISTS (SELECT 1 FROM upd_line l WHERE l.upd_id = u.id)",
+        );
         assert_eq!(orphan_lines, "0", "every UPD has its lines");
     }
 }

@@ -598,7 +598,16 @@ pub async fn access_journal(
         )));
     }
     let limit = q.limit.unwrap_or(100).clamp(1, 1000);
-    state.db.journal(Some(user.id), "read-journal", "access_journal", "read", None).await?;
+    state
+        .db
+        .journal(
+            Some(user.id),
+            "read-journal",
+            "access_journal",
+            "read",
+            None,
+        )
+        .await?;
     Ok(Json(state.db.journal_entries(limit).await?))
 }
 

@@ -106,11 +106,11 @@ impl Db {
         sha: &str,
         file_name: &str,
         rows: Rows,
+        mut errors: Vec<RowError>,
         spike_factor: Decimal,
     ) -> Result<ApplyOutcome> {
         let count = rows.len() as i64;
         let mut tx = self.pool.begin().await?;
-        let mut errors = Vec::new();
         let changed = match rows {
             Rows::Providers(rows) => providers(&mut tx, rows).await?,
             Rows::Services(rows) => services(&mut tx, rows, &mut errors).await?,

@@ -50,7 +50,9 @@ pub fn sqlite() -> TestDb {
 
 /// `None` when `DATABASE_URL` is not set to PostgreSQL: the suite then says it skipped.
 pub fn postgres() -> Option<TestDb> {
-    let base = std::env::var("DATABASE_URL").ok().filter(|u| u.starts_with("postgres"))?;
+    let base = std::env::var("DATABASE_URL")
+        .ok()
+        .filter(|u| u.starts_with("postgres"))?;
     let schema = format!(
         "esep_t{}_{}_{}",
         std::process::id(),
@@ -69,7 +71,9 @@ pub fn postgres() -> Option<TestDb> {
             .expect("runtime");
         rt.block_on(async {
             sqlx::any::install_default_drivers();
-            let pool = sqlx::AnyPool::connect(&b).await.expect("connect to DATABASE_URL");
+            let pool = sqlx::AnyPool::connect(&b)
+                .await
+                .expect("connect to DATABASE_URL");
             sqlx::query(sqlx::AssertSqlSafe(format!("CREATE SCHEMA {s}")))
                 .execute(&pool)
                 .await
@@ -114,7 +118,11 @@ pub fn esep(db: &TestDb, args: &[&str]) -> (i32, String, String) {
 
 pub fn esep_ok(db: &TestDb, args: &[&str]) -> String {
     let (code, out, err) = esep(db, args);
-    assert_eq!(code, 0, "esep {args:?} failed on {}:\n{out}\n{err}", db.backend);
+    assert_eq!(
+        code, 0,
+        "esep {args:?} failed on {}:\n{out}\n{err}",
+        db.backend
+    );
     out
 }
 
@@ -153,7 +161,11 @@ impl Server {
         };
         let deadline = Instant::now() + Duration::from_secs(30);
         while std::net::TcpStream::connect(&addr).is_err() {
-            assert!(Instant::now() < deadline, "esep serve did not start: {}", server.log_text());
+            assert!(
+                Instant::now() < deadline,
+                "esep serve did not start: {}",
+                server.log_text()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         server
@@ -191,7 +203,12 @@ pub async fn signed_in(server: &Server, login: &str) -> reqwest::Client {
         .send()
         .await
         .expect("sign in");
-    assert_eq!(res.status(), 200, "sign in as {login}: {}", res.text().await.unwrap_or_default());
+    assert_eq!(
+        res.status(),
+        200,
+        "sign in as {login}: {}",
+        res.text().await.unwrap_or_default()
+    );
     c
 }
 
@@ -224,7 +241,10 @@ pub fn query_strings(db: &TestDb, sql: &str) -> Vec<String> {
         rt.block_on(async {
             sqlx::any::install_default_drivers();
             let pool = sqlx::AnyPool::connect(&url).await.expect("connect");
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(&pool).await.expect("query");
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .fetch_all(&pool)
+                .await
+                .expect("query");
             use sqlx::Row;
             rows.iter()
                 .map(|r| {
