@@ -134,44 +134,48 @@ pub struct UpdLine {
 impl UpdLine {
     /// The human-readable formula of the charge, e.g. "42.8 m² × 394.37 ₸/m²".
     pub fn formula(&self, lang: Lang) -> String {
-        let e = &self.explanation;
-        let mut parts: Vec<String> = Vec::new();
-        let terms: Vec<String> = e.terms.iter().map(|t| t.render(lang)).collect();
-        if !terms.is_empty() {
-            parts.push(terms.join(" + "));
-        }
-        for item in &e.provider_items {
-            parts.push(format!("{} ({} ₸)", item.description, item.amount));
-        }
-        if let Some(note) = e.note {
-            parts.push(note_text(note, lang).to_string());
-        }
-        for r in &e.recalculations {
+        formula(&self.explanation, self.unit, lang)
+    }
+}
+
+/// The human-readable formula of a line's charge from what it was computed from.
+pub fn formula(e: &Explanation, unit: Unit, lang: Lang) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let terms: Vec<String> = e.terms.iter().map(|t| t.render(lang)).collect();
+    if !terms.is_empty() {
+        parts.push(terms.join(" + "));
+    }
+    for item in &e.provider_items {
+        parts.push(format!("{} ({} ₸)", item.description, item.amount));
+    }
+    if let Some(note) = e.note {
+        parts.push(note_text(note, lang).to_string());
+    }
+    for r in &e.recalculations {
+        let label = match lang {
+            Lang::Kk => "қайта есептеу",
+            Lang::Ru => "перерасчёт",
+            Lang::En => "recalculation",
+        };
+        parts.push(format!("{label} {} ₸: {}", r.amount, r.reason));
+    }
+    let body = parts.join("; ");
+    match &e.readings {
+        Some(r) => {
             let label = match lang {
-                Lang::Kk => "қайта есептеу",
-                Lang::Ru => "перерасчёт",
-                Lang::En => "recalculation",
+                Lang::Kk => "көрсеткіштер",
+                Lang::Ru => "показания",
+                Lang::En => "readings",
             };
-            parts.push(format!("{label} {} ₸: {}", r.amount, r.reason));
+            format!(
+                "{label} {} → {} = {} {}: {body}",
+                r.previous.normalize(),
+                r.current.normalize(),
+                (r.current - r.previous).normalize(),
+                unit.symbol(lang)
+            )
         }
-        let body = parts.join("; ");
-        match &e.readings {
-            Some(r) => {
-                let label = match lang {
-                    Lang::Kk => "көрсеткіштер",
-                    Lang::Ru => "показания",
-                    Lang::En => "readings",
-                };
-                format!(
-                    "{label} {} → {} = {} {}: {body}",
-                    r.previous.normalize(),
-                    r.current.normalize(),
-                    (r.current - r.previous).normalize(),
-                    self.unit.symbol(lang)
-                )
-            }
-            None => body,
-        }
+        None => body,
     }
 }
 

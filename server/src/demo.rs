@@ -14,7 +14,6 @@ use esep_core::ids::{BinEntity, BinKind, BinUnit};
 use esep_core::{Bin, Iban, Iin, Money, Period};
 use rust_decimal::Decimal;
 use sqlx::{AssertSqlSafe, Row};
-use std::str::FromStr;
 
 pub const TERRITORY: &str = "almaty-demo";
 pub const DEMO_PASSWORD: &str = "demo-password";
@@ -219,7 +218,6 @@ pub async fn seed(db: &Db, opts: &DemoOptions) -> Result<DemoReport> {
         v.reverse();
         v
     };
-    let first_period = periods[0];
 
     let mut tx = db.pool.begin().await?;
     let territory: i64 =
@@ -291,8 +289,6 @@ pub async fn seed(db: &Db, opts: &DemoOptions) -> Result<DemoReport> {
         .fetch_one(&mut *tx)
         .await?
         .try_get(0)?;
-        let metered = matches!(p.unit, "m3" | "kwh" | "gcal");
-        let _ = metered;
         let service: i64 = sqlx::query(
             "INSERT INTO service (provider_id, code, section, unit, source, name_kk, name_ru, name_en) \
              VALUES ($1, $2, $3, $4, 'tariff', $5, $6, $7) RETURNING id",
@@ -500,7 +496,7 @@ pub async fn seed(db: &Db, opts: &DemoOptions) -> Result<DemoReport> {
     }
     pb.finish_and_clear();
 
-    let users = create_users(db, opts, &mut rng, &service_ids).await?;
+    let users = create_users(db, opts, &service_ids).await?;
 
     // Bill month by month; between months, synthetic payments (most pay in full).
     if opts.months > 0 {
@@ -524,7 +520,6 @@ pub async fn seed(db: &Db, opts: &DemoOptions) -> Result<DemoReport> {
             }
         }
     }
-    let _ = first_period;
     Ok(DemoReport {
         seeded: true,
         users,
@@ -593,7 +588,6 @@ async fn pay_previous(db: &Db, p: Period, rng: &mut Rng) -> Result<()> {
 async fn create_users(
     db: &Db,
     opts: &DemoOptions,
-    rng: &mut Rng,
     service_ids: &[(String, i64, i64)],
 ) -> Result<Vec<DemoUser>> {
     let hash = hash_password(DEMO_PASSWORD)?;
@@ -637,7 +631,6 @@ async fn create_users(
                 db.link_account(id, a.id).await?;
             }
         }
-        let _ = rng.next();
         users.push(DemoUser {
             role: Role::Consumer,
             login: iin.to_string(),
@@ -701,6 +694,7 @@ async fn demo_users(db: &Db) -> Result<Vec<DemoUser>> {
 }
 
 /// Removes every row, for `esep demo --reset` on PostgreSQL (SQLite deletes the file).
+/// TRUNCATE, unlike DELETE, does not fire the triggers that keep issued UPDs immutable.
 pub async fn wipe(db: &Db) -> Result<()> {
     let tables = [
         "access_journal",
@@ -734,8 +728,4 @@ pub async fn wipe(db: &Db) -> Result<()> {
     }
     tx.commit().await?;
     Ok(())
-}
-
-pub fn decimal(s: &str) -> Decimal {
-    Decimal::from_str(s).unwrap_or_default()
 }

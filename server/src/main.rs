@@ -2,7 +2,7 @@
 
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand};
-use esep_core::{Bin, Iban, Iin, Period, WorkingCalendar};
+use esep_core::{Bin, Iin, Period, WorkingCalendar};
 use esep_server::billing_run::{self, RunOptions};
 use esep_server::demo::{self, DemoOptions};
 use esep_server::import::{self, ImportError, Kind, Outcome};
@@ -132,7 +132,6 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 "iin" => Iin::parse(&value).map(|_| ()),
                 _ => Bin::parse(&value).map(|_| ()),
             };
-            let _ = Iban::parse;
             Ok(match result {
                 Ok(()) => {
                     println!("valid");

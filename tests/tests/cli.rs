@@ -365,6 +365,15 @@ fn billing_is_idempotent_carries_debt_applies_provider_lines_and_reissues_versio
             ),
             "25"
         );
+        // Issued documents are immutable in the database itself.
+        for sql in [
+            "UPDATE upd SET total_due_tiyn = 0",
+            "DELETE FROM upd_line",
+            "UPDATE upd_line SET due_tiyn = due_tiyn + 1",
+        ] {
+            let err = common::execute_err(&db, sql);
+            assert!(err.contains("immutable"), "{}: {sql}: {err}", db.backend);
+        }
         let (code, _, err) = esep(&db, &["bill", "--period", "2026-13"]);
         assert_eq!(code, 1);
         assert!(err.contains("month must be 01 to 12"), "{err}");

@@ -1,1 +1,289 @@
-fn main() {}
+//! `cargo xtask demo|test|bench`: installs what is missing, builds, orchestrates.
+
+use anyhow::{Context, Result, bail};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+const USAGE: &str = "usage:
+  cargo xtask demo [--reset] [--accounts N] [--addr HOST:PORT]
+      build, seed a demo city into data/esep.sqlite (kept between runs), serve it
+  cargo xtask test
+      every test: unit, API and CLI on SQLite, and on PostgreSQL when DATABASE_URL is set
+  cargo xtask bench [billing] [--accounts N]
+      billing run figures on SQLite and PostgreSQL, written to target/bench/";
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("demo") => demo(&args[1..]),
+        Some("test") => test(&args[1..]),
+        Some("bench") => bench(&args[1..]),
+        _ => {
+            eprintln!("{USAGE}");
+            std::process::exit(2);
+        }
+    };
+    if let Err(e) = result {
+        eprintln!("xtask: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root().join("target"))
+}
+
+fn cargo() -> Command {
+    let mut c = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    c.current_dir(root());
+    c
+}
+
+fn run(cmd: &mut Command) -> Result<()> {
+    let status = cmd.status().with_context(|| format!("running {cmd:?}"))?;
+    if !status.success() {
+        bail!("{cmd:?} failed ({status})");
+    }
+    Ok(())
+}
+
+fn flag(args: &[String], name: &str) -> bool {
+    args.iter().any(|a| a == name)
+}
+
+fn option(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+fn demo(args: &[String]) -> Result<()> {
+    let accounts = option(args, "--accounts").unwrap_or_else(|| "2000".into());
+    let addr = option(args, "--addr").unwrap_or_else(|| "127.0.0.1:8080".into());
+    println!("== Building esep (release) ==");
+    run(cargo().args(["build", "--release", "-p", "esep-server"]))?;
+    let esep = target_dir().join("release/esep");
+    let db = format!("sqlite://{}", root().join("data/esep.sqlite").display());
+    let mut seed = Command::new(&esep);
+    seed.args(["demo", "--accounts", &accounts])
+        .env("DATABASE_URL", &db);
+    if flag(args, "--reset") {
+        seed.arg("--reset");
+    }
+    println!("== Seeding the demo city (kept between runs; --reset starts over) ==");
+    run(&mut seed)?;
+    println!();
+    println!("Esep demo on http://{addr}/");
+    println!("  API:      http://{addr}/api/v1/openapi.json");
+    println!("  health:   http://{addr}/api/v1/health");
+    println!(
+        "  sign in:  POST http://{addr}/api/v1/session {{\"login\": \"<IIN, phone or staff login>\", \"password\": \"demo-password\"}}"
+    );
+    println!("Stop with Ctrl-C.");
+    run(Command::new(&esep)
+        .args(["serve", "--addr", &addr])
+        .env("DATABASE_URL", &db))
+}
+
+/// Drops the schemas that earlier test runs left in the PostgreSQL of `DATABASE_URL`.
+fn clean_test_schemas(url: &str) {
+    let sql = "DO $$ DECLARE s text; BEGIN FOR s IN SELECT nspname FROM pg_namespace WHERE nspname LIKE 'esep\\_t%' \
+               LOOP EXECUTE 'DROP SCHEMA ' || quote_ident(s) || ' CASCADE'; END LOOP; END $$;";
+    let ok = Command::new("psql")
+        .args([url, "-q", "-c", sql])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        println!("note: could not drop old esep_t* test schemas (psql missing?); continuing");
+    }
+}
+
+fn test(_args: &[String]) -> Result<()> {
+    let started = Instant::now();
+    let pg = std::env::var("DATABASE_URL")
+        .ok()
+        .filter(|u| u.starts_with("postgres"));
+    println!("== Formatting ==");
+    run(cargo().args(["fmt", "--all", "--check"]))?;
+    println!("== Building esep ==");
+    run(cargo().args(["build", "-p", "esep-server"]))?;
+    if let Some(url) = &pg {
+        clean_test_schemas(url);
+    }
+    println!("== Tests: unit, then the real esep binary over HTTP and its CLI ==");
+    let mut t = cargo();
+    t.args(["test", "--workspace"]);
+    if pg.is_none() {
+        t.env_remove("DATABASE_URL");
+    }
+    run(&mut t)?;
+    println!();
+    println!("Backends tested:");
+    println!("  SQLite      yes (embedded, a fresh file per suite)");
+    match &pg {
+        Some(_) => println!("  PostgreSQL  yes (DATABASE_URL, a fresh schema per suite)"),
+        None => {
+            println!("  PostgreSQL  NO: set DATABASE_URL=postgres://… to test it (.ci/run does)")
+        }
+    }
+    println!("  Browser     none yet: the cabinet (app/) and the site (site-gen/) bring them");
+    println!(
+        "All tests passed in {:.0} s.",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+struct BenchResult {
+    backend: &'static str,
+    accounts: u64,
+    seconds: f64,
+    upds_per_sec: f64,
+    lines: u64,
+    peak_mib: f64,
+}
+
+fn bench(args: &[String]) -> Result<()> {
+    let what = args
+        .first()
+        .filter(|a| !a.starts_with("--"))
+        .cloned()
+        .unwrap_or_else(|| "billing".into());
+    if what != "billing" {
+        bail!("unknown benchmark '{what}' (available: billing)");
+    }
+    let accounts = option(args, "--accounts").unwrap_or_else(|| "100000".into());
+    run(cargo().args(["build", "--release", "-p", "esep-server"]))?;
+    let esep = target_dir().join("release/esep");
+    let out_dir = target_dir().join("bench");
+    std::fs::create_dir_all(&out_dir)?;
+    let mut backends: Vec<(&'static str, String)> = vec![(
+        "SQLite",
+        format!("sqlite://{}", out_dir.join("billing.sqlite").display()),
+    )];
+    let pg = std::env::var("DATABASE_URL")
+        .ok()
+        .filter(|u| u.starts_with("postgres"))
+        .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/test".into());
+    let pg_ok = Command::new("psql")
+        .args([
+            pg.as_str(),
+            "-q",
+            "-c",
+            "DROP SCHEMA IF EXISTS esep_bench CASCADE; CREATE SCHEMA esep_bench",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if pg_ok {
+        let sep = if pg.contains('?') { '&' } else { '?' };
+        backends.push((
+            "PostgreSQL",
+            format!("{pg}{sep}options=-c%20search_path%3Desep_bench"),
+        ));
+    } else {
+        println!("note: no PostgreSQL reachable at {pg}; benchmarking SQLite only");
+    }
+    let mut results = Vec::new();
+    for (name, url) in &backends {
+        if name == &"SQLite" {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!(
+                    "{}{suffix}",
+                    out_dir.join("billing.sqlite").display()
+                ));
+            }
+        }
+        println!("== {name}: seeding {accounts} accounts ==");
+        let seed_start = Instant::now();
+        run(Command::new(&esep)
+            .args([
+                "demo",
+                "--accounts",
+                &accounts,
+                "--months",
+                "0",
+                "--consumers",
+                "0",
+                "--through",
+                "2026-11",
+            ])
+            .env("DATABASE_URL", url))?;
+        println!("   seeded in {:.1} s", seed_start.elapsed().as_secs_f64());
+        println!("== {name}: esep bill --period 2026-11 ==");
+        let out = Command::new(&esep)
+            .args(["bill", "--period", "2026-11"])
+            .env("DATABASE_URL", url)
+            .stderr(Stdio::inherit())
+            .output()?;
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        print!("{text}");
+        if !out.status.success() {
+            bail!("the billing run failed on {name}");
+        }
+        results.push(parse_bill_output(name, &text)?);
+    }
+    println!();
+    println!("| backend | accounts | lines | seconds | UPDs/s | peak memory MiB |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    let mut json = String::from("[\n");
+    for (i, r) in results.iter().enumerate() {
+        println!(
+            "| {} | {} | {} | {:.2} | {:.0} | {:.1} |",
+            r.backend, r.accounts, r.lines, r.seconds, r.upds_per_sec, r.peak_mib
+        );
+        json.push_str(&format!(
+            "  {{\"bench\": \"billing\", \"backend\": \"{}\", \"accounts\": {}, \"lines\": {}, \"seconds\": {:.3}, \"upds_per_sec\": {:.1}, \"peak_memory_mib\": {:.1}}}{}\n",
+            r.backend,
+            r.accounts,
+            r.lines,
+            r.seconds,
+            r.upds_per_sec,
+            r.peak_mib,
+            if i + 1 < results.len() { "," } else { "" }
+        ));
+    }
+    json.push(']');
+    let file = out_dir.join("billing.json");
+    std::fs::write(&file, json)?;
+    println!("Written to {}", file.display());
+    Ok(())
+}
+
+fn parse_bill_output(backend: &'static str, text: &str) -> Result<BenchResult> {
+    let number_before = |marker: &str| -> Option<f64> {
+        let i = text.find(marker)?;
+        text[..i]
+            .split_whitespace()
+            .last()?
+            .trim_end_matches(',')
+            .parse()
+            .ok()
+    };
+    let peak = text
+        .split("peak memory ")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .and_then(|s| s.parse().ok());
+    Ok(BenchResult {
+        backend,
+        accounts: number_before(" UPDs issued").context("no UPD count in the output")? as u64,
+        lines: number_before(" lines,").unwrap_or(0.0) as u64,
+        seconds: number_before(" s,").context("no time in the output")?,
+        upds_per_sec: number_before(" UPDs/s").context("no rate in the output")?,
+        peak_mib: peak.unwrap_or(0.0),
+    })
+}

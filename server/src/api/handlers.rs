@@ -433,19 +433,6 @@ pub async fn upd(
         let Some(group) = section.providers.last_mut() else {
             continue;
         };
-        let core_line = esep_core::UpdLine {
-            service_id: 0,
-            provider_id: line.provider_id,
-            section: line.section,
-            unit: line.unit,
-            quantity: line.quantity,
-            opening: line.opening,
-            charge: line.charge,
-            recalculation: line.recalculation,
-            paid: line.paid,
-            due: line.due,
-            explanation: line.explanation.clone(),
-        };
         group.total_due += line.due;
         section.total_due += line.due;
         group.lines.push(LineView {
@@ -459,7 +446,7 @@ pub async fn upd(
             recalculation: line.recalculation,
             paid: line.paid,
             due: line.due,
-            formula: core_line.formula(lang),
+            formula: esep_core::billing::formula(&line.explanation, line.unit, lang),
             explanation: line.explanation,
         });
     }

@@ -304,3 +304,24 @@ impl Fixture {
             .expect("a demo staff user")
     }
 }
+
+/// Executes a statement that must fail; returns the database's error message.
+pub fn execute_err(db: &TestDb, sql: &str) -> String {
+    let (url, sql) = (db.url.clone(), sql.to_string());
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async {
+            sqlx::any::install_default_drivers();
+            let pool = sqlx::AnyPool::connect(&url).await.expect("connect");
+            match sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&pool).await {
+                Ok(r) => panic!("the statement succeeded ({} rows)", r.rows_affected()),
+                Err(e) => e.to_string(),
+            }
+        })
+    })
+    .join()
+    .expect("statement thread")
+}
