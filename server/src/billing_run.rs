@@ -84,6 +84,22 @@ async fn run_territory(
     );
     pb.set_message(format!("Billing {}", opts.period));
     let empty: Vec<esep_core::tariff::Tariff> = Vec::new();
+    // Batches are written by a task of their own while the next batch is loaded and billed:
+    // SQLite in WAL mode reads beside a writer, and PostgreSQL serves both at once.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<(Vec<NewUpd>, i64, usize)>(1);
+    let writer = {
+        let db = db.clone();
+        let reason = reason.map(str::to_string);
+        let pb = pb.clone();
+        tokio::spawn(async move {
+            while let Some((upds, payments_through, accounts)) = rx.recv().await {
+                db.write_upds(&upds, run_id, reason.as_deref(), payments_through)
+                    .await?;
+                pb.inc(accounts as u64);
+            }
+            anyhow::Ok(())
+        })
+    };
     let mut after = 0i64;
     let mut issued_here = 0i64;
     let mut failed_here = 0i64;
@@ -154,7 +170,8 @@ async fn run_territory(
                     summary.total_charged += b.total_charged;
                     summary.lines += b.lines.len() as u64;
                     upds.push(NewUpd {
-                        account: a,
+                        account_id: a.id,
+                        account_number: a.number.clone(),
                         version,
                         bill: b,
                     });
@@ -165,12 +182,18 @@ async fn run_territory(
                 }
             }
         }
-        db.write_upds(&upds, run_id, reason, inputs.payments_through)
-            .await?;
         issued_here += upds.len() as i64;
         summary.issued += upds.len() as u64;
-        pb.inc(accounts.len() as u64);
+        if tx
+            .send((upds, inputs.payments_through, accounts.len()))
+            .await
+            .is_err()
+        {
+            break; // the writer stopped on an error, reported below
+        }
     }
+    drop(tx);
+    writer.await??;
     pb.finish_and_clear();
     db.finish_run(run_id, issued_here, failed_here).await?;
     Ok(())

@@ -7,7 +7,7 @@
 use crate::auth::hash_password;
 use crate::billing_run::{self, RunOptions};
 use crate::store::users::NewUser;
-use crate::store::{Db, now, values_list};
+use crate::store::{Db, now};
 use anyhow::Result;
 use esep_core::api::Role;
 use esep_core::ids::{BinEntity, BinKind, BinUnit};
@@ -378,7 +378,7 @@ pub async fn seed(db: &Db, opts: &DemoOptions) -> Result<DemoReport> {
         }
         let sql = format!(
             "INSERT INTO premises (territory_id, register_id, address, area_m2, residents) VALUES {} RETURNING id, register_id",
-            values_list(n, 5)
+            db.values_list(n, 5)
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for p in &premises {
@@ -395,7 +395,7 @@ pub async fn seed(db: &Db, opts: &DemoOptions) -> Result<DemoReport> {
         }
         let sql = format!(
             "INSERT INTO account (number, premises_id, usc_id, service_set_id, holder_name) VALUES {} RETURNING id, number",
-            values_list(n, 5)
+            db.values_list(n, 5)
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for p in &premises {
@@ -436,7 +436,7 @@ pub async fn seed(db: &Db, opts: &DemoOptions) -> Result<DemoReport> {
         for chunk in meter_rows.chunks(2000) {
             let sql = format!(
                 "INSERT INTO meter (account_id, service_id, serial, initial_value) VALUES {} RETURNING id, serial",
-                values_list(chunk.len(), 4)
+                db.values_list(chunk.len(), 4)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for m in chunk {
@@ -476,7 +476,7 @@ pub async fn seed(db: &Db, opts: &DemoOptions) -> Result<DemoReport> {
         for chunk in readings.chunks(3000) {
             let sql = format!(
                 "INSERT INTO reading (meter_id, account_id, period, value, taken_on, source) VALUES {}",
-                values_list(chunk.len(), 6)
+                db.values_list(chunk.len(), 6)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for r in chunk {
@@ -567,7 +567,7 @@ async fn pay_previous(db: &Db, p: Period, rng: &mut Rng) -> Result<()> {
         let mut tx = db.pool.begin().await?;
         let sql = format!(
             "INSERT INTO payment_allocation (account_id, service_id, provider_id, amount_tiyn, paid_at, source) VALUES {}",
-            values_list(chunk.len(), 6)
+            db.values_list(chunk.len(), 6)
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for a in chunk {

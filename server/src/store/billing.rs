@@ -1,7 +1,7 @@
 //! The billing run's storage: loading a batch of accounts' inputs with range queries and
 //! writing their UPDs with multi-row inserts, one transaction per batch (resumable).
 
-use super::{Db, decimal, now, values_list};
+use super::{Db, decimal, now};
 use anyhow::{Context, Result};
 use esep_core::billing::{ChargeSource, ProviderItem, Readings, Recalculation, ServiceRef};
 use esep_core::tariff::{Tariff, Tier};
@@ -63,8 +63,9 @@ fn tariff_from(r: &AnyRow) -> Result<Tariff> {
 }
 
 /// One UPD ready to be written.
-pub struct NewUpd<'a> {
-    pub account: &'a BatchAccount,
+pub struct NewUpd {
+    pub account_id: i64,
+    pub account_number: String,
     pub version: u32,
     pub bill: Bill,
 }
@@ -368,7 +369,7 @@ impl Db {
     /// Writes a batch of UPDs and their lines in one transaction.
     pub async fn write_upds(
         &self,
-        upds: &[NewUpd<'_>],
+        upds: &[NewUpd],
         run_id: i64,
         reason: Option<&str>,
         payments_through: i64,
@@ -385,16 +386,16 @@ impl Db {
                 "INSERT INTO upd (account_id, period, version, number, reason, issued_at, due_date, \
                  total_charged_tiyn, total_due_tiyn, to_pay_tiyn, payments_through, run_id) VALUES {} \
                  RETURNING id, account_id",
-                values_list(chunk.len(), UPD_COLS)
+                self.values_list(chunk.len(), UPD_COLS)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for u in chunk {
                 let period = u.bill.period;
                 q = q
-                    .bind(u.account.id)
+                    .bind(u.account_id)
                     .bind(period.to_string())
                     .bind(i64::from(u.version))
-                    .bind(upd_number(&u.account.number, period))
+                    .bind(upd_number(&u.account_number, period))
                     .bind(reason)
                     .bind(issued_at.clone())
                     .bind(u.bill.due_date.to_string())
@@ -411,7 +412,7 @@ impl Db {
         let lines: Vec<(i64, usize, &esep_core::UpdLine)> = upds
             .iter()
             .flat_map(|u| {
-                let id = ids.get(&u.account.id).copied().unwrap_or_default();
+                let id = ids.get(&u.account_id).copied().unwrap_or_default();
                 u.bill
                     .lines
                     .iter()
@@ -423,7 +424,7 @@ impl Db {
             let sql = format!(
                 "INSERT INTO upd_line (upd_id, line_no, service_id, provider_id, quantity, opening_tiyn, \
                  charge_tiyn, recalculation_tiyn, paid_tiyn, due_tiyn, explanation) VALUES {}",
-                values_list(chunk.len(), LINE_COLS)
+                self.values_list(chunk.len(), LINE_COLS)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for (upd_id, no, l) in chunk {

@@ -156,30 +156,53 @@ pub fn decimal(row: &AnyRow, col: &str) -> Result<rust_decimal::Decimal> {
         .with_context(|| format!("column {col} holds '{text}', not a decimal"))
 }
 
-/// `($1, $2, …), (…)`: the VALUES list of a multi-row insert of `rows` rows of `cols` columns.
-pub fn values_list(rows: usize, cols: usize) -> String {
-    let mut s = String::with_capacity(rows * cols * 5);
-    for r in 0..rows {
-        if r > 0 {
-            s.push(',');
-        }
-        s.push('(');
-        for c in 0..cols {
-            if c > 0 {
+impl Db {
+    /// The VALUES list of a multi-row insert of `rows` rows of `cols` columns: `$n`
+    /// parameters on PostgreSQL, anonymous `?` on SQLite, whose lookup of numbered
+    /// parameter names is linear per parameter (quadratic over a large insert).
+    pub fn values_list(&self, rows: usize, cols: usize) -> String {
+        let mut s = String::with_capacity(rows * cols * 5);
+        for r in 0..rows {
+            if r > 0 {
                 s.push(',');
             }
-            s.push('$');
-            s.push_str(&(r * cols + c + 1).to_string());
+            s.push('(');
+            for c in 0..cols {
+                if c > 0 {
+                    s.push(',');
+                }
+                match self.backend {
+                    Backend::Sqlite => s.push('?'),
+                    Backend::Postgres => {
+                        s.push('$');
+                        s.push_str(&(r * cols + c + 1).to_string());
+                    }
+                }
+            }
+            s.push(')');
         }
-        s.push(')');
+        s
     }
-    s
 }
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn values_list_numbers_parameters_row_by_row() {
-        assert_eq!(super::values_list(2, 3), "($1,$2,$3),($4,$5,$6)");
+    use super::*;
+
+    #[tokio::test]
+    async fn values_lists_use_each_backends_cheapest_parameters() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&format!(
+            "sqlite://{}",
+            dir.path().join("t.sqlite").display()
+        ))
+        .await
+        .unwrap();
+        assert_eq!(db.values_list(2, 3), "(?,?,?),(?,?,?)");
+        let pg = Db {
+            backend: Backend::Postgres,
+            ..db
+        };
+        assert_eq!(pg.values_list(2, 3), "($1,$2,$3),($4,$5,$6)");
     }
 }
