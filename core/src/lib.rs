@@ -11,6 +11,7 @@ pub mod i18n;
 pub mod ids;
 pub mod money;
 pub mod period;
+pub mod settlement;
 pub mod tariff;
 
 pub use billing::{Bill, UpdLine};

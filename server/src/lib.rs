@@ -2,10 +2,14 @@
 
 pub mod api;
 pub mod auth;
+pub mod banks;
 pub mod billing_run;
 pub mod demo;
 pub mod import;
+pub mod pain001;
 pub mod readings;
+pub mod sandbox_bank;
+pub mod settle;
 pub mod store;
 
 use axum::Router;

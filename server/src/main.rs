@@ -44,6 +44,9 @@ enum Command {
         /// Mark the session cookie Secure (when served behind TLS).
         #[arg(long)]
         secure_cookies: bool,
+        /// The address consumers and banks reach this server at.
+        #[arg(long)]
+        public_url: Option<String>,
         /// Sign-in attempts allowed per client address in 5 minutes.
         #[arg(long, default_value_t = 30)]
         signin_ip_limit: usize,
@@ -97,6 +100,97 @@ enum Command {
     Calendar {
         #[command(subcommand)]
         command: CalendarCommand,
+    },
+    /// Run a SANDBOX bank (a simulated partner bank over real HTTP; no money moves).
+    SandboxBank {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        port: u16,
+        /// The HMAC secret shared with the USC.
+        #[arg(long, env = "ESEP_SANDBOX_SECRET", hide_env_values = true)]
+        secret: String,
+        /// Deliver every callback once, in order (by default some are duplicated or reordered).
+        #[arg(long)]
+        no_chaos: bool,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        #[arg(long, hide = true)]
+        exit_on_stdin_eof: bool,
+    },
+    /// The banks (financial organisations) and their transit accounts.
+    Bank {
+        #[command(subcommand)]
+        command: BankCommand,
+    },
+    /// Payouts from the transit accounts to the providers.
+    Payouts {
+        #[command(subcommand)]
+        command: PayoutsCommand,
+    },
+    /// The double-entry ledger.
+    Ledger {
+        #[command(subcommand)]
+        command: LedgerCommand,
+    },
+    /// A bank's daily registry of payments.
+    Registry {
+        #[command(subcommand)]
+        command: RegistryCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BankCommand {
+    /// Add a bank or change its details.
+    Set {
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        url: String,
+        /// The transit account (T5), checked against the bank directory.
+        #[arg(long)]
+        transit_iban: String,
+        #[arg(long, env = "ESEP_BANK_SECRET", hide_env_values = true)]
+        secret: String,
+        #[arg(long)]
+        sandbox: bool,
+    },
+    /// List the banks.
+    List,
+}
+
+#[derive(Subcommand)]
+enum PayoutsCommand {
+    /// One pain.001 batch per transit account for a value date (idempotent).
+    Run {
+        #[arg(long)]
+        date: String,
+        /// Where the pain.001 files are written.
+        #[arg(long, default_value = "data/payouts")]
+        out: PathBuf,
+        /// Write the files but do not send them to the banks.
+        #[arg(long)]
+        no_submit: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum LedgerCommand {
+    /// Verify every invariant and print the balances; exit 1 on any imbalance.
+    Check,
+}
+
+#[derive(Subcommand)]
+enum RegistryCommand {
+    /// Fetch a bank's registry for a date and reconcile it with the callbacks.
+    Reconcile {
+        #[arg(long)]
+        bank: String,
+        #[arg(long)]
+        date: String,
     },
 }
 
@@ -179,6 +273,7 @@ async fn run_async(database: String, command: Command) -> Result<ExitCode> {
             secure_cookies,
             signin_ip_limit,
             exit_on_stdin_eof,
+            public_url,
         } => {
             tracing_subscriber::fmt()
                 .with_env_filter(
@@ -189,6 +284,7 @@ async fn run_async(database: String, command: Command) -> Result<ExitCode> {
             let db = Db::open(&database).await?;
             let config = api::Config {
                 secure_cookies,
+                public_url: public_url.unwrap_or_else(|| format!("http://{addr}")),
                 ..api::Config::default()
             };
             let mut state = esep_server::state(db.clone(), config);
@@ -369,6 +465,148 @@ async fn run_async(database: String, command: Command) -> Result<ExitCode> {
                 }
                 Err(ImportError::Storage(e)) => Err(e),
             }
+        }
+        Command::SandboxBank {
+            name,
+            port,
+            secret,
+            no_chaos,
+            seed,
+            exit_on_stdin_eof,
+        } => {
+            let sandbox = esep_server::sandbox_bank::Sandbox::new(&name, &secret, !no_chaos, seed);
+            tokio::spawn(esep_server::sandbox_bank::deliver_callbacks(
+                sandbox.clone(),
+            ));
+            let addr = SocketAddr::from(([127, 0, 0, 1], port));
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("binding {addr}"))?;
+            println!("SANDBOX bank {name} on http://{addr} (no real money moves)");
+            axum::serve(listener, esep_server::sandbox_bank::router(sandbox))
+                .with_graceful_shutdown(shutdown(exit_on_stdin_eof))
+                .await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bank { command } => {
+            let db = Db::open(&database).await?;
+            match command {
+                BankCommand::Set {
+                    code,
+                    name,
+                    url,
+                    transit_iban,
+                    secret,
+                    sandbox,
+                } => {
+                    let (iban, bank) = banks()
+                        .verify_provider_iban(&transit_iban)
+                        .map_err(|e| anyhow::anyhow!("--transit-iban: {e}"))?;
+                    db.put_bank(
+                        &esep_server::store::payments::BankRow {
+                            id: 0,
+                            code: code.clone(),
+                            name,
+                            base_url: url,
+                            transit_iban: iban.to_string(),
+                            bic: bank.bic().to_string(),
+                            secret,
+                        },
+                        sandbox,
+                    )
+                    .await?;
+                    println!(
+                        "Bank {code} saved (transit account {iban}, {}).",
+                        bank.name()
+                    );
+                }
+                BankCommand::List => {
+                    for b in db.banks().await? {
+                        println!(
+                            "{:<16} {:<28} {} {}",
+                            b.code, b.name, b.transit_iban, b.base_url
+                        );
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Payouts {
+            command:
+                PayoutsCommand::Run {
+                    date: d,
+                    out,
+                    no_submit,
+                },
+        } => {
+            let d = date(&d)?;
+            let db = Db::open(&database).await?;
+            let reports = esep_server::settle::payouts(&db, d, !no_submit, Some(&out)).await?;
+            if reports.is_empty() {
+                println!("Nothing to pay out on {d}.");
+            }
+            for r in &reports {
+                println!(
+                    "{} batch {}: {} transfers, {} ₸, {}{}{}",
+                    r.bank,
+                    r.msg_id,
+                    r.transfers,
+                    r.total,
+                    if r.new { "new" } else { "already created" },
+                    if r.confirmed {
+                        ", confirmed by the bank"
+                    } else {
+                        ", not confirmed"
+                    },
+                    r.file
+                        .as_ref()
+                        .map(|f| format!(" — {f}"))
+                        .unwrap_or_default()
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Ledger {
+            command: LedgerCommand::Check,
+        } => {
+            let db = Db::open(&database).await?;
+            println!("{:<40} {:>18}", "account", "balance ₸");
+            for b in db.ledger_balances().await? {
+                println!("{:<40} {:>18}", b.account, b.balance.to_string());
+            }
+            let problems = db.ledger_problems().await?;
+            if problems.is_empty() {
+                println!("Ledger balanced: every entry sums to zero and every invariant holds.");
+                Ok(ExitCode::SUCCESS)
+            } else {
+                for p in &problems {
+                    println!("IMBALANCE: {p}");
+                }
+                Ok(ExitCode::FAILURE)
+            }
+        }
+        Command::Registry {
+            command: RegistryCommand::Reconcile { bank, date: d },
+        } => {
+            let d = date(&d)?;
+            let db = Db::open(&database).await?;
+            let r = esep_server::settle::reconcile(&db, &bank, d).await?;
+            println!(
+                "Registry of {bank} for {d}: {} lines, {} matched, {} credited, {} reversed, {} problems.",
+                r.lines,
+                r.matched,
+                r.credited,
+                r.reversed,
+                r.problems.len()
+            );
+            for p in &r.problems {
+                println!("  {p}");
+            }
+            Ok(if r.problems.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
         Command::Check { .. } | Command::Calendar { .. } => {
             unreachable!("handled without a runtime")

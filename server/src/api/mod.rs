@@ -3,6 +3,7 @@
 
 mod handlers;
 pub mod openapi;
+pub mod payments;
 
 use crate::auth::RateLimiter;
 use crate::store::Db;
@@ -35,6 +36,8 @@ pub struct Config {
     /// A reading whose monthly consumption exceeds this factor of the usual one is flagged.
     pub spike_factor: Decimal,
     pub session_hours: i64,
+    /// The address consumers and banks reach this server at (return and callback URLs).
+    pub public_url: String,
 }
 
 impl Default for Config {
@@ -43,6 +46,7 @@ impl Default for Config {
             secure_cookies: false,
             spike_factor: Decimal::from(3),
             session_hours: 12,
+            public_url: "http://127.0.0.1:8080".into(),
         }
     }
 }
@@ -100,6 +104,18 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ),
     ("POST", "/api/v1/readings", "consumer holding the account"),
     ("GET", "/api/v1/access-journal", "auditor, operator"),
+    ("GET", "/api/v1/banks", "signed in"),
+    ("POST", "/api/v1/payments", "consumer holding the account"),
+    (
+        "GET",
+        "/api/v1/payments/{id}",
+        "the payer, a holder of the account; operator, auditor",
+    ),
+    (
+        "POST",
+        "/api/v1/banks/{code}/callback",
+        "the bank (HMAC-SHA256 signature)",
+    ),
 ];
 
 pub fn router(state: AppState) -> Router {
@@ -124,6 +140,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/upds/{number}", get(handlers::upd))
         .route("/api/v1/readings", post(handlers::submit_reading))
         .route("/api/v1/access-journal", get(handlers::access_journal))
+        .route("/api/v1/banks", get(payments::banks))
+        .route("/api/v1/payments", post(payments::create))
+        .route("/api/v1/payments/{id}", get(payments::show))
+        .route("/api/v1/banks/{code}/callback", post(payments::callback))
         .fallback(handlers::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)

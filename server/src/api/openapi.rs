@@ -90,6 +90,13 @@ pub fn spec() -> Value {
                     "last_value": decimal, "last_period": {"oneOf": [period, {"type": "null"}]}}},
                 "ReadingRequest": {"type": "object", "additionalProperties": false, "required": ["meter_id", "value"], "properties": {
                     "meter_id": {"type": "integer"}, "value": decimal, "period": period}},
+                "PaymentRequest": {"type": "object", "additionalProperties": false, "required": ["upd_number", "bank"], "properties": {
+                    "upd_number": {"type": "string"}, "bank": {"type": "string"}, "lines": {"type": ["array", "null"], "items": {"type": "integer", "minimum": 0}}, "amount": {"oneOf": [money.clone(), {"type": "null"}]}}},
+                "PaymentCreated": {"type": "object", "required": ["id", "status", "amount", "bank", "redirect_url"], "properties": {
+                    "id": {"type": "string"}, "status": {"type": "string"}, "amount": money, "bank": {"type": "string"}, "redirect_url": {"type": "string"}}},
+                "PaymentView": {"type": "object", "required": ["id", "status", "amount", "bank", "upd_number", "allocations"], "properties": {
+                    "id": {"type": "string"}, "status": {"type": "string", "enum": ["created", "pending", "succeeded", "declined", "reversed"]}, "amount": money, "bank": {"type": "string"}, "upd_number": {"type": "string"},
+                    "allocations": {"type": "array", "items": {"type": "object", "required": ["service_code", "provider_bin", "amount", "advance"], "properties": {"service_code": {"type": "string"}, "provider_bin": {"type": "string"}, "amount": money, "advance": money}}}}},
                 "ReadingAccepted": {"type": "object", "required": ["meter_id", "period", "previous", "value", "consumption", "flagged_for_review"], "properties": {
                     "meter_id": {"type": "integer"}, "period": period, "previous": decimal, "value": decimal, "consumption": decimal, "flagged_for_review": {"type": "boolean"}}}
             }
@@ -114,6 +121,13 @@ pub fn spec() -> Value {
             "/api/v1/access-journal": {"get": op("The access journal: who read or tried to read whose data (auditors, operators)", ("200", json!({"type": "array", "items": {"type": "object", "required": ["at", "user_id", "action", "resource", "outcome"], "properties": {
                 "at": {"type": "string"}, "user_id": {"type": ["integer", "null"]}, "action": {"type": "string"}, "resource": {"type": "string"}, "outcome": {"type": "string"}}}})), &["400", "401", "403"],
                 json!({"parameters": [{"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}], "security": [{"session": []}]}))},
+            "/api/v1/banks": {"get": op("The banks a consumer can pay through (D11: at least two)", ("200", json!({"type": "array", "items": {"type": "object", "required": ["code", "name"], "properties": {"code": {"type": "string"}, "name": {"type": "string"}}}})), &["401"], json!({"security": [{"session": []}]}))},
+            "/api/v1/payments": {"post": op("Pay a UPD (all or chosen lines) through a bank; returns the bank's page to redirect to. Repeating a request with the same Idempotency-Key returns the first answer.", ("201", r("PaymentCreated")), &["400", "401", "403", "404", "413", "415", "422", "502"],
+                {let mut b = body(r("PaymentRequest")); b["security"] = json!([{"session": []}]); b["parameters"] = json!([{"name": "Idempotency-Key", "in": "header", "required": true, "schema": {"type": "string", "minLength": 1, "maxLength": 100}}]); b})},
+            "/api/v1/payments/{id}": {"get": op("A payment's status and how it was allocated", ("200", r("PaymentView")), &["401", "404"],
+                json!({"parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}], "security": [{"session": []}]}))},
+            "/api/v1/banks/{code}/callback": {"post": op("A bank reports a payment's outcome (signed: X-Esep-Timestamp, X-Esep-Signature = sha256=HMAC-SHA256(secret, timestamp.body))", ("200", json!({"type": "object"})), &["400", "401", "404", "409", "422"],
+                json!({"parameters": [{"name": "code", "in": "path", "required": true, "schema": {"type": "string"}}], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object"}}}}}))},
             "/api/v1/readings": {"post": op("Submit a meter reading", ("201", r("ReadingAccepted")), &["400", "401", "403", "404", "413", "415", "422"],
                 {let mut b = body(r("ReadingRequest")); b["security"] = json!([{"session": []}]); b})}
         }

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod billing;
 pub mod imports;
+pub mod payments;
 pub mod users;
 
 use anyhow::{Context, Result};
@@ -25,6 +26,11 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
         "0002_upd_immutable",
         include_str!("../../migrations/0002_upd_immutable.sqlite.sql"),
         include_str!("../../migrations/0002_upd_immutable.postgres.sql"),
+    ),
+    (
+        "0003_payments",
+        include_str!("../../migrations/0003_payments.sql"),
+        include_str!("../../migrations/0003_payments.sql"),
     ),
 ];
 
