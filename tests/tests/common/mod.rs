@@ -134,19 +134,30 @@ pub struct Server {
     pub log: PathBuf,
 }
 
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
 impl Server {
     pub fn start(db: &TestDb, extra: &[&str]) -> Server {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .expect("free port");
+        let port = free_port();
+        let addr = format!("127.0.0.1:{port}");
+        let mut args = vec!["serve", "--addr", &addr];
+        args.extend_from_slice(extra);
+        Server::spawn(db, port, &args)
+    }
+
+    /// Starts `esep ARGS` listening on `port` (it stops when our end of its stdin closes).
+    pub fn spawn(db: &TestDb, port: u16, args: &[&str]) -> Server {
         let addr = format!("127.0.0.1:{port}");
         let log = std::env::temp_dir().join(format!("esep-test-{port}.log"));
         let log_file = std::fs::File::create(&log).expect("log file");
-        let mut args = vec!["serve", "--addr", &addr, "--exit-on-stdin-eof"];
-        args.extend_from_slice(extra);
         let child = Command::new(esep_bin())
-            .args(&args)
+            .args(args)
+            .arg("--exit-on-stdin-eof")
             .env("DATABASE_URL", &db.url)
             .env("RUST_LOG", "info")
             .stdin(Stdio::piped())
