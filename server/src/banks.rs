@@ -198,7 +198,7 @@ impl FinancialOrganisation for HttpBank {
         body: &[u8],
     ) -> Result<Callback> {
         verify(&self.row.secret, timestamp, signature, body, unix_now())?;
-        Ok(serde_json::from_slice(body).context("the callback body is not a valid callback")?)
+        serde_json::from_slice(body).context("the callback body is not a valid callback")
     }
 
     async fn fetch_registry(&self, date: chrono::NaiveDate) -> Result<String> {

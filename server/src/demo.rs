@@ -497,6 +497,7 @@ pub async fn seed(db: &Db, opts: &DemoOptions) -> Result<DemoReport> {
     pb.finish_and_clear();
 
     let users = create_users(db, opts, &service_ids).await?;
+    add_sandbox_banks(db).await?;
 
     // Bill month by month; between months, synthetic payments (most pay in full).
     if opts.months > 0 {
@@ -525,6 +526,49 @@ pub async fn seed(db: &Db, opts: &DemoOptions) -> Result<DemoReport> {
         users,
         accounts: opts.accounts as i64,
     })
+}
+
+/// The demo's two partner banks (D11): SANDBOX banks on ports 8091 and 8092, started by
+/// `cargo xtask demo` with the same secrets.
+pub const SANDBOX_BANKS: &[(&str, &str, u16, &str, &str)] = &[
+    (
+        "halyk-sandbox",
+        "Sandbox Halyk (demo)",
+        8091,
+        "601",
+        "demo-sandbox-secret-1",
+    ),
+    (
+        "kaspi-sandbox",
+        "Sandbox Kaspi (demo)",
+        8092,
+        "722",
+        "demo-sandbox-secret-2",
+    ),
+];
+
+async fn add_sandbox_banks(db: &Db) -> Result<()> {
+    for (i, (code, name, port, bank_code, secret)) in SANDBOX_BANKS.iter().enumerate() {
+        let iban = Iban::from_parts(bank_code, &format!("KZT77700000{i:02}"))?;
+        let bic = crate::banks()
+            .lookup(&iban)
+            .map(|b| b.bic().to_string())
+            .unwrap_or_default();
+        db.put_bank(
+            &crate::store::payments::BankRow {
+                id: 0,
+                code: code.to_string(),
+                name: name.to_string(),
+                base_url: format!("http://127.0.0.1:{port}"),
+                transit_iban: iban.to_string(),
+                bic,
+                secret: secret.to_string(),
+            },
+            true,
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Payments against the UPDs of the period before `p`: 80 % pay every line in full, 10 %

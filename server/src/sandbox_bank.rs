@@ -182,7 +182,8 @@ pub fn router(sandbox: Arc<Sandbox>) -> Router {
         .with_state(sandbox)
 }
 
-fn verify(s: &Sandbox, headers: &HeaderMap, body: &[u8]) -> Result<(), Response> {
+/// The refusal of a message whose signature does not verify.
+fn verify(s: &Sandbox, headers: &HeaderMap, body: &[u8]) -> Option<Response> {
     let h = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
     banks::verify(
         &s.secret,
@@ -191,7 +192,8 @@ fn verify(s: &Sandbox, headers: &HeaderMap, body: &[u8]) -> Result<(), Response>
         body,
         banks::unix_now(),
     )
-    .map_err(|e| (StatusCode::UNAUTHORIZED, e.to_string()).into_response())
+    .err()
+    .map(|e| (StatusCode::UNAUTHORIZED, e.to_string()).into_response())
 }
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:28rem;margin:0 auto;padding:1rem;line-height:1.5;color:#111}\
@@ -224,7 +226,7 @@ async fn create_payment(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    if let Err(r) = verify(&s, &headers, &body) {
+    if let Some(r) = verify(&s, &headers, &body) {
         return r;
     }
     let req: CreatePayment = match serde_json::from_slice(&body) {
@@ -476,7 +478,7 @@ async fn registry(
     headers: HeaderMap,
     Query(q): Query<RegistryQuery>,
 ) -> Response {
-    if let Err(r) = verify(&s, &headers, b"") {
+    if let Some(r) = verify(&s, &headers, b"") {
         return r;
     }
     let mut out = format!(
@@ -504,7 +506,7 @@ async fn registry(
 
 /// Accepts a pain.001 batch whose control sum and count are right.
 async fn payouts(State(s): State<Arc<Sandbox>>, headers: HeaderMap, body: Bytes) -> Response {
-    if let Err(r) = verify(&s, &headers, &body) {
+    if let Some(r) = verify(&s, &headers, &body) {
         return r;
     }
     let xml = String::from_utf8_lossy(&body).to_string();

@@ -17,19 +17,108 @@ struct Banks {
 const SECRET_1: &str = "sandbox-secret-halyk";
 const SECRET_2: &str = "sandbox-secret-kaspi";
 
-fn setup(db: &TestDb) -> (Server, Banks, Vec<(String, String, Vec<String>)>) {
-    let out = esep_ok(db, &["demo", "--accounts", "20", "--months", "2", "--consumers", "3"]);
+fn setup(db: &TestDb) -> (Server, Banks, Vec<common::DemoUser>) {
+    let out = esep_ok(
+        db,
+        &[
+            "demo",
+            "--accounts",
+            "20",
+            "--months",
+            "2",
+            "--consumers",
+            "3",
+        ],
+    );
     let users = common::demo_logins(&out);
     let (p1, p2) = (free_port(), free_port());
-    let halyk = Server::spawn(db, p1, &["sandbox-bank", "--name", "halyk", "--port", &p1.to_string(), "--secret", SECRET_1, "--seed", "7"]);
-    let kaspi = Server::spawn(db, p2, &["sandbox-bank", "--name", "kaspi", "--port", &p2.to_string(), "--secret", SECRET_2, "--seed", "11"]);
-    let iban1 = Iban::from_parts("601", "KZT0000777001").unwrap().to_string();
-    let iban2 = Iban::from_parts("722", "KZT0000777002").unwrap().to_string();
-    esep_ok(db, &["bank", "set", "--code", "halyk", "--name", "Sandbox Halyk", "--url", &halyk.base, "--transit-iban", &iban1, "--secret", SECRET_1, "--sandbox"]);
-    esep_ok(db, &["bank", "set", "--code", "kaspi", "--name", "Sandbox Kaspi", "--url", &kaspi.base, "--transit-iban", &iban2, "--secret", SECRET_2, "--sandbox"]);
+    let halyk = Server::spawn(
+        db,
+        p1,
+        &[
+            "sandbox-bank",
+            "--name",
+            "halyk",
+            "--port",
+            &p1.to_string(),
+            "--secret",
+            SECRET_1,
+            "--seed",
+            "7",
+        ],
+    );
+    let kaspi = Server::spawn(
+        db,
+        p2,
+        &[
+            "sandbox-bank",
+            "--name",
+            "kaspi",
+            "--port",
+            &p2.to_string(),
+            "--secret",
+            SECRET_2,
+            "--seed",
+            "11",
+        ],
+    );
+    let iban1 = Iban::from_parts("601", "KZT0000777001")
+        .unwrap()
+        .to_string();
+    let iban2 = Iban::from_parts("722", "KZT0000777002")
+        .unwrap()
+        .to_string();
+    esep_ok(
+        db,
+        &[
+            "bank",
+            "set",
+            "--code",
+            "halyk",
+            "--name",
+            "Sandbox Halyk",
+            "--url",
+            &halyk.base,
+            "--transit-iban",
+            &iban1,
+            "--secret",
+            SECRET_1,
+            "--sandbox",
+        ],
+    );
+    esep_ok(
+        db,
+        &[
+            "bank",
+            "set",
+            "--code",
+            "kaspi",
+            "--name",
+            "Sandbox Kaspi",
+            "--url",
+            &kaspi.base,
+            "--transit-iban",
+            &iban2,
+            "--secret",
+            SECRET_2,
+            "--sandbox",
+        ],
+    );
     let port = free_port();
     let public = format!("http://127.0.0.1:{port}");
-    let usc = Server::spawn(db, port, &["serve", "--addr", &format!("127.0.0.1:{port}"), "--public-url", &public, "--signin-ip-limit", "1000"]);
+    let usc = Server::spawn(
+        db,
+        port,
+        &[
+            "serve",
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+            "--public-url",
+            &public,
+            "--signin-ip-limit",
+            "1000",
+        ],
+    );
     (usc, Banks { halyk, kaspi }, users)
 }
 
@@ -47,17 +136,37 @@ fn money(v: &Value) -> Money {
 /// Pays on the bank's hosted page as a phone's browser would: reads the form, posts it.
 async fn pay_on_bank_page(redirect_url: &str, card: &str) -> String {
     let c = no_redirects();
-    let page = c.get(redirect_url).send().await.unwrap().text().await.unwrap();
+    let page = c
+        .get(redirect_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("SANDBOX"), "labelled as a sandbox");
-    assert!(page.contains("inputmode=\"numeric\"") && page.contains("autocomplete=\"cc-number\""), "{page}");
-    let res = c.post(redirect_url).form(&[("card", card), ("expiry", "12/29")]).send().await.unwrap();
+    assert!(
+        page.contains("inputmode=\"numeric\"") && page.contains("autocomplete=\"cc-number\""),
+        "{page}"
+    );
+    let res = c
+        .post(redirect_url)
+        .form(&[("card", card), ("expiry", "12/29")])
+        .send()
+        .await
+        .unwrap();
     if res.status().is_redirection() {
         return res.headers()["location"].to_str().unwrap().to_string();
     }
     // 3-D Secure: the bank asks for the code.
     let page = res.text().await.unwrap();
     assert!(page.contains("3-D Secure"), "{page}");
-    let res = c.post(format!("{redirect_url}/confirm")).form(&[("code", "123456")]).send().await.unwrap();
+    let res = c
+        .post(format!("{redirect_url}/confirm"))
+        .form(&[("code", "123456")])
+        .send()
+        .await
+        .unwrap();
     assert!(res.status().is_redirection());
     res.headers()["location"].to_str().unwrap().to_string()
 }
@@ -65,11 +174,21 @@ async fn pay_on_bank_page(redirect_url: &str, card: &str) -> String {
 async fn wait_for_status(c: &reqwest::Client, usc: &Server, id: &str, status: &str) -> Value {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let p: Value = c.get(usc.url(&format!("/api/v1/payments/{id}"))).send().await.unwrap().json().await.unwrap();
+        let p: Value = c
+            .get(usc.url(&format!("/api/v1/payments/{id}")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         if p["status"] == status {
             return p;
         }
-        assert!(Instant::now() < deadline, "payment {id} never became {status}: {p}");
+        assert!(
+            Instant::now() < deadline,
+            "payment {id} never became {status}: {p}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -78,7 +197,12 @@ async fn wait_for_quiet_banks(banks: &Banks) {
     let deadline = Instant::now() + Duration::from_secs(20);
     for bank in [&banks.halyk, &banks.kaspi] {
         loop {
-            let v: Value = reqwest::get(bank.url("/api/pending-callbacks")).await.unwrap().json().await.unwrap();
+            let v: Value = reqwest::get(bank.url("/api/pending-callbacks"))
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
             if v["pending_callbacks"] == 0 {
                 break;
             }
@@ -91,7 +215,10 @@ async fn wait_for_quiet_banks(banks: &Banks) {
 }
 
 fn one(db: &TestDb, sql: &str) -> String {
-    query_strings(db, sql).into_iter().next().unwrap_or_default()
+    query_strings(db, sql)
+        .into_iter()
+        .next()
+        .unwrap_or_default()
 }
 
 #[tokio::test]
@@ -101,15 +228,35 @@ async fn a_upd_paid_through_two_banks_is_allocated_posted_and_paid_out_exactly()
         let (_, login, accounts) = users.iter().find(|u| u.0 == "consumer").unwrap().clone();
         let c = signed_in(&usc, &login).await;
         let account = &accounts[0];
-        let list: Vec<Value> = c.get(usc.url(&format!("/api/v1/accounts/{account}/upds"))).send().await.unwrap().json().await.unwrap();
+        let list: Vec<Value> = c
+            .get(usc.url(&format!("/api/v1/accounts/{account}/upds")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         let number = list[0]["number"].as_str().unwrap().to_string();
         let to_pay = money(&list[0]["to_pay"]);
-        let upd: Value = c.get(usc.url(&format!("/api/v1/upds/{number}"))).send().await.unwrap().json().await.unwrap();
-        let lines: Vec<&Value> = upd["sections"].as_array().unwrap().iter()
+        let upd: Value = c
+            .get(usc.url(&format!("/api/v1/upds/{number}")))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let lines: Vec<&Value> = upd["sections"]
+            .as_array()
+            .unwrap()
+            .iter()
             .flat_map(|s| s["providers"].as_array().unwrap())
             .flat_map(|g| g["lines"].as_array().unwrap())
             .collect();
-        let positive: Vec<&&Value> = lines.iter().filter(|l| money(&l["due"]).is_positive()).collect();
+        let positive: Vec<&&Value> = lines
+            .iter()
+            .filter(|l| money(&l["due"]).is_positive())
+            .collect();
         assert!(positive.len() >= 3, "{}", db.backend);
         let (l1, l2) = (positive[0], positive[1]);
         let chosen_due = money(&l1["due"]) + money(&l2["due"]);
@@ -118,65 +265,173 @@ async fn a_upd_paid_through_two_banks_is_allocated_posted_and_paid_out_exactly()
         let request = json!({"upd_number": number, "bank": "halyk", "lines": [l1["line_no"], l2["line_no"]], "amount": part.to_string()});
 
         // Without an Idempotency-Key: refused.
-        let res = c.post(usc.url("/api/v1/payments")).json(&request).send().await.unwrap();
+        let res = c
+            .post(usc.url("/api/v1/payments"))
+            .json(&request)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 400);
         // More than the chosen lines allow: refused with the field.
         let too_much = json!({"upd_number": number, "bank": "halyk", "lines": [l1["line_no"]], "amount": (money(&l1["due"]) + Money::from_tiyn(1)).to_string()});
-        let res = c.post(usc.url("/api/v1/payments")).header("idempotency-key", "k0").json(&too_much).send().await.unwrap();
+        let res = c
+            .post(usc.url("/api/v1/payments"))
+            .header("idempotency-key", "k0")
+            .json(&too_much)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 422);
         let body: Value = res.json().await.unwrap();
         assert_eq!(body["errors"][0]["field"], "amount");
-        for bad in [json!({"upd_number": number, "bank": "halyk", "amount": "0"}), json!({"upd_number": number, "bank": "halyk", "amount": "-5.00"}), json!({"upd_number": number, "bank": "nobank"})] {
-            let res = c.post(usc.url("/api/v1/payments")).header("idempotency-key", format!("bad-{bad}")).json(&bad).send().await.unwrap();
+        for bad in [
+            json!({"upd_number": number, "bank": "halyk", "amount": "0"}),
+            json!({"upd_number": number, "bank": "halyk", "amount": "-5.00"}),
+            json!({"upd_number": number, "bank": "nobank"}),
+        ] {
+            let res = c
+                .post(usc.url("/api/v1/payments"))
+                .header("idempotency-key", format!("bad-{bad}"))
+                .json(&bad)
+                .send()
+                .await
+                .unwrap();
             assert_eq!(res.status(), 422, "{bad}");
         }
 
-        let res = c.post(usc.url("/api/v1/payments")).header("idempotency-key", "k1").json(&request).send().await.unwrap();
+        let res = c
+            .post(usc.url("/api/v1/payments"))
+            .header("idempotency-key", "k1")
+            .json(&request)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 201, "{}", db.backend);
         let first: Value = res.json().await.unwrap();
         // The same request again: the first answer, not a second payment.
-        let again: Value = c.post(usc.url("/api/v1/payments")).header("idempotency-key", "k1").json(&request).send().await.unwrap().json().await.unwrap();
+        let again: Value = c
+            .post(usc.url("/api/v1/payments"))
+            .header("idempotency-key", "k1")
+            .json(&request)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         assert_eq!(first, again);
         // The same key for something else: refused.
         let other = json!({"upd_number": number, "bank": "kaspi"});
-        let res = c.post(usc.url("/api/v1/payments")).header("idempotency-key", "k1").json(&other).send().await.unwrap();
+        let res = c
+            .post(usc.url("/api/v1/payments"))
+            .header("idempotency-key", "k1")
+            .json(&other)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 422);
 
         let id1 = first["id"].as_str().unwrap().to_string();
-        let back = pay_on_bank_page(first["redirect_url"].as_str().unwrap(), "4242 4242 4242 4242").await;
-        assert!(back.ends_with(&format!("/cabinet/payments/{id1}")), "{back}");
+        let back = pay_on_bank_page(
+            first["redirect_url"].as_str().unwrap(),
+            "4242 4242 4242 4242",
+        )
+        .await;
+        assert!(
+            back.ends_with(&format!("/cabinet/payments/{id1}")),
+            "{back}"
+        );
         let p1 = wait_for_status(&c, &usc, &id1, "succeeded").await;
-        let allocated: Money = p1["allocations"].as_array().unwrap().iter().map(|a| money(&a["amount"])).sum();
+        let allocated: Money = p1["allocations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| money(&a["amount"]))
+            .sum();
         assert_eq!(allocated, part);
-        let codes: Vec<&str> = p1["allocations"].as_array().unwrap().iter().map(|a| a["service_code"].as_str().unwrap()).collect();
-        assert_eq!(codes, [l1["service_code"].as_str().unwrap(), l2["service_code"].as_str().unwrap()]);
+        let codes: Vec<&str> = p1["allocations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["service_code"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            codes,
+            [
+                l1["service_code"].as_str().unwrap(),
+                l2["service_code"].as_str().unwrap()
+            ]
+        );
 
         // The rest through the other bank, with 3-D Secure.
         let rest = json!({"upd_number": number, "bank": "kaspi"});
-        let second: Value = c.post(usc.url("/api/v1/payments")).header("idempotency-key", "k2").json(&rest).send().await.unwrap().json().await.unwrap();
+        let second: Value = c
+            .post(usc.url("/api/v1/payments"))
+            .header("idempotency-key", "k2")
+            .json(&rest)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         assert_eq!(money(&second["amount"]), to_pay - part, "{second}");
         let id2 = second["id"].as_str().unwrap().to_string();
-        pay_on_bank_page(second["redirect_url"].as_str().unwrap(), "4000 0000 0000 3220").await;
+        pay_on_bank_page(
+            second["redirect_url"].as_str().unwrap(),
+            "4000 0000 0000 3220",
+        )
+        .await;
         wait_for_status(&c, &usc, &id2, "succeeded").await;
 
         // A declined card moves nothing.
-        let third: Value = c.post(usc.url("/api/v1/payments")).header("idempotency-key", "k3").json(&json!({"upd_number": number, "bank": "halyk", "amount": "100.00"})).send().await.unwrap().json().await.unwrap();
-        pay_on_bank_page(third["redirect_url"].as_str().unwrap(), "4000 0000 0000 0002").await;
+        let third: Value = c
+            .post(usc.url("/api/v1/payments"))
+            .header("idempotency-key", "k3")
+            .json(&json!({"upd_number": number, "bank": "halyk", "amount": "100.00"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        pay_on_bank_page(
+            third["redirect_url"].as_str().unwrap(),
+            "4000 0000 0000 0002",
+        )
+        .await;
         wait_for_status(&c, &usc, third["id"].as_str().unwrap(), "declined").await;
 
         wait_for_quiet_banks(&banks).await;
         // Every positive line is paid exactly; nothing more.
-        let upd_id = one(&db, &format!("SELECT id FROM upd WHERE number = '{number}' ORDER BY version DESC LIMIT 1"));
-        let unpaid = one(&db, &format!(
-            "SELECT COUNT(*) FROM upd_line l WHERE l.upd_id = {upd_id} AND l.due_tiyn > 0 AND l.due_tiyn <> \
+        let upd_id = one(
+            &db,
+            &format!("SELECT id FROM upd WHERE number = '{number}' ORDER BY version DESC LIMIT 1"),
+        );
+        let unpaid = one(
+            &db,
+            &format!(
+                "SELECT COUNT(*) FROM upd_line l WHERE l.upd_id = {upd_id} AND l.due_tiyn > 0 AND l.due_tiyn <> \
              (SELECT COALESCE(SUM(a.amount_tiyn), 0) FROM payment_allocation a JOIN payment p ON p.id = a.payment_id \
-              WHERE p.upd_id = {upd_id} AND a.service_id = l.service_id)"));
+              WHERE p.upd_id = {upd_id} AND a.service_id = l.service_id)"
+            ),
+        );
         assert_eq!(unpaid, "0", "{}", db.backend);
-        assert_eq!(one(&db, "SELECT COUNT(*) FROM ledger_entry WHERE kind = 'payment'"), "2", "duplicates credited once");
+        assert_eq!(
+            one(
+                &db,
+                "SELECT COUNT(*) FROM ledger_entry WHERE kind = 'payment'"
+            ),
+            "2",
+            "duplicates credited once"
+        );
         let (code, out, _) = esep(&db, &["ledger", "check"]);
         assert_eq!(code, 0, "{out}");
         let balance = |account: &str| -> Money {
-            out.lines().find(|l| l.starts_with(account)).map(|l| Money::parse(l.split_whitespace().last().unwrap()).unwrap()).unwrap_or_default()
+            out.lines()
+                .find(|l| l.starts_with(account))
+                .map(|l| Money::parse(l.split_whitespace().last().unwrap()).unwrap())
+                .unwrap_or_default()
         };
         assert_eq!(balance("transit:halyk"), part);
         assert_eq!(balance("transit:kaspi"), to_pay - part);
@@ -184,69 +439,207 @@ async fn a_upd_paid_through_two_banks_is_allocated_posted_and_paid_out_exactly()
         // Refused callbacks move nothing and are journaled.
         let send = |body: String, ts: i64, secret: &str| {
             let sig = sign(secret, ts, body.as_bytes());
-            reqwest::Client::new().post(usc.url("/api/v1/banks/halyk/callback"))
-                .header("x-esep-timestamp", ts.to_string()).header("x-esep-signature", sig)
-                .header("content-type", "application/json").body(body).send()
+            reqwest::Client::new()
+                .post(usc.url("/api/v1/banks/halyk/callback"))
+                .header("x-esep-timestamp", ts.to_string())
+                .header("x-esep-signature", sig)
+                .header("content-type", "application/json")
+                .body(body)
+                .send()
         };
         let now = chrono::Utc::now().timestamp();
-        let cb = |payment: &str, amount: &str| json!({"event_id": "x", "bank_ref": "HALYK-999999", "payment_id": payment, "status": "succeeded", "amount": amount, "at": "2026-12-01T10:00:00Z"}).to_string();
-        assert_eq!(send(cb(&id1, &part.to_string()), now, "wrong-secret").await.unwrap().status(), 401);
-        assert_eq!(send(cb(&id1, &part.to_string()), now - 301, SECRET_1).await.unwrap().status(), 401);
-        assert_eq!(send(cb("no-such-payment", "1.00"), now, SECRET_1).await.unwrap().status(), 404);
-        assert_eq!(send(cb(&id1, "1.00"), now, SECRET_1).await.unwrap().status(), 422);
-        assert_eq!(send("{not json".into(), now, SECRET_1).await.unwrap().status(), 400);
+        let cb = |payment: &str, amount: &str| {
+            json!({"event_id": "x", "bank_ref": "HALYK-999999", "payment_id": payment, "status": "succeeded", "amount": amount, "at": "2026-12-01T10:00:00Z"}).to_string()
+        };
+        assert_eq!(
+            send(cb(&id1, &part.to_string()), now, "wrong-secret")
+                .await
+                .unwrap()
+                .status(),
+            401
+        );
+        assert_eq!(
+            send(cb(&id1, &part.to_string()), now - 301, SECRET_1)
+                .await
+                .unwrap()
+                .status(),
+            401
+        );
+        assert_eq!(
+            send(cb("no-such-payment", "1.00"), now, SECRET_1)
+                .await
+                .unwrap()
+                .status(),
+            404
+        );
+        assert_eq!(
+            send(cb(&id1, "1.00"), now, SECRET_1)
+                .await
+                .unwrap()
+                .status(),
+            422
+        );
+        assert_eq!(
+            send("{not json".into(), now, SECRET_1)
+                .await
+                .unwrap()
+                .status(),
+            400
+        );
         // A correctly signed duplicate of the success: acknowledged, credited nothing more.
-        let bank_ref1 = one(&db, &format!("SELECT bank_ref FROM payment WHERE public_id = '{id1}'"));
+        let bank_ref1 = one(
+            &db,
+            &format!("SELECT bank_ref FROM payment WHERE public_id = '{id1}'"),
+        );
         let dup = json!({"event_id": "dup", "bank_ref": bank_ref1, "payment_id": id1, "status": "succeeded", "amount": part.to_string(), "at": "2026-12-01T10:00:00Z"}).to_string();
         let res = send(dup, now, SECRET_1).await.unwrap();
         assert_eq!(res.status(), 200);
         assert_eq!(res.json::<Value>().await.unwrap()["outcome"], "duplicate");
         // A reversal that overtakes its payment is answered 409, so the bank sends it again later.
-        let pending: Value = c.post(usc.url("/api/v1/payments")).header("idempotency-key", "k4").json(&json!({"upd_number": number, "bank": "halyk", "amount": "10.00"})).send().await.unwrap().json().await.unwrap();
+        let pending: Value = c
+            .post(usc.url("/api/v1/payments"))
+            .header("idempotency-key", "k4")
+            .json(&json!({"upd_number": number, "bank": "halyk", "amount": "10.00"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         let early = json!({"event_id": "early", "bank_ref": "HALYK-X", "payment_id": pending["id"], "status": "reversed", "amount": "10.00", "at": "2026-12-01T10:00:00Z"}).to_string();
         assert_eq!(send(early, now, SECRET_1).await.unwrap().status(), 409);
-        assert!(one(&db, "SELECT COUNT(*) FROM bank_message_journal WHERE outcome = 'rejected'").parse::<i64>().unwrap() >= 5);
+        assert!(
+            one(
+                &db,
+                "SELECT COUNT(*) FROM bank_message_journal WHERE outcome = 'rejected'"
+            )
+            .parse::<i64>()
+            .unwrap()
+                >= 5
+        );
         assert_eq!(one(&db, "SELECT COUNT(*) FROM ledger_entry"), "2");
 
         // A payment at the bank's cash desk is known only from the registry.
-        let (_, _, other_accounts) = users.iter().filter(|u| u.0 == "consumer").nth(1).unwrap().clone();
-        let other_upd = one(&db, &format!("SELECT u.number FROM upd u JOIN account a ON a.id = u.account_id WHERE a.number = '{}' ORDER BY u.period DESC LIMIT 1", other_accounts[0]));
-        let cash: Value = reqwest::Client::new().post(banks.halyk.url("/api/cash-desk"))
-            .json(&json!({"upd_number": other_upd, "amount": "5000.00"})).send().await.unwrap().json().await.unwrap();
+        let (_, _, other_accounts) = users
+            .iter()
+            .filter(|u| u.0 == "consumer")
+            .nth(1)
+            .unwrap()
+            .clone();
+        let other_upd = one(
+            &db,
+            &format!(
+                "SELECT u.number FROM upd u JOIN account a ON a.id = u.account_id WHERE a.number = '{}' ORDER BY u.period DESC LIMIT 1",
+                other_accounts[0]
+            ),
+        );
+        let cash: Value = reqwest::Client::new()
+            .post(banks.halyk.url("/api/cash-desk"))
+            .json(&json!({"upd_number": other_upd, "amount": "5000.00"}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         let today = chrono::Utc::now().date_naive().to_string();
-        let out = esep_ok(&db, &["registry", "reconcile", "--bank", "halyk", "--date", &today]);
-        assert!(out.contains("1 credited") && out.contains("0 problems"), "{out}");
-        let out = esep_ok(&db, &["registry", "reconcile", "--bank", "halyk", "--date", &today]);
-        assert!(out.contains("0 credited") && out.contains("2 matched"), "{out}");
+        let out = esep_ok(
+            &db,
+            &["registry", "reconcile", "--bank", "halyk", "--date", &today],
+        );
+        assert!(
+            out.contains("1 credited") && out.contains("0 problems"),
+            "{out}"
+        );
+        let out = esep_ok(
+            &db,
+            &["registry", "reconcile", "--bank", "halyk", "--date", &today],
+        );
+        assert!(
+            out.contains("0 credited") && out.contains("2 matched"),
+            "{out}"
+        );
         // Its reversal, also from the registry, reverses exactly what was posted.
         let cash_ref = cash["bank_ref"].as_str().unwrap();
-        reqwest::Client::new().post(banks.halyk.url(&format!("/api/payments/{cash_ref}/reverse"))).send().await.unwrap();
-        let out = esep_ok(&db, &["registry", "reconcile", "--bank", "halyk", "--date", &today]);
+        reqwest::Client::new()
+            .post(
+                banks
+                    .halyk
+                    .url(&format!("/api/payments/{cash_ref}/reverse")),
+            )
+            .send()
+            .await
+            .unwrap();
+        let out = esep_ok(
+            &db,
+            &["registry", "reconcile", "--bank", "halyk", "--date", &today],
+        );
         assert!(out.contains("1 reversed"), "{out}");
         let (code, out, _) = esep(&db, &["ledger", "check"]);
         assert_eq!(code, 0, "{out}");
-        assert_eq!(balance_of(&out, "transit:halyk"), part, "the cash payment and its reversal cancel");
+        assert_eq!(
+            balance_of(&out, "transit:halyk"),
+            part,
+            "the cash payment and its reversal cancel"
+        );
 
         // Payouts: one pain.001 batch per transit account, confirmed, never twice.
         let dir = tempfile::tempdir().unwrap();
-        let out = esep_ok(&db, &["payouts", "run", "--date", &today, "--out", dir.path().to_str().unwrap()]);
+        let out = esep_ok(
+            &db,
+            &[
+                "payouts",
+                "run",
+                "--date",
+                &today,
+                "--out",
+                dir.path().to_str().unwrap(),
+            ],
+        );
         assert_eq!(out.matches("confirmed by the bank").count(), 2, "{out}");
-        let halyk_file = std::fs::read_to_string(dir.path().join(format!("halyk-{today}.pain001.xml"))).unwrap();
-        assert!(halyk_file.contains(&format!("<CtrlSum>{part}</CtrlSum>")), "{halyk_file}");
+        let halyk_file =
+            std::fs::read_to_string(dir.path().join(format!("halyk-{today}.pain001.xml"))).unwrap();
+        assert!(
+            halyk_file.contains(&format!("<CtrlSum>{part}</CtrlSum>")),
+            "{halyk_file}"
+        );
         validate_pain001(&dir.path().join(format!("halyk-{today}.pain001.xml")));
         validate_pain001(&dir.path().join(format!("kaspi-{today}.pain001.xml")));
         // Each provider receives exactly what was allocated to it through that bank.
-        let mismatched = one(&db, "SELECT COUNT(*) FROM payout_item i WHERE i.amount_tiyn <> (SELECT SUM(a.amount_tiyn) FROM payment_allocation a WHERE a.payout_item_id = i.id)");
+        let mismatched = one(
+            &db,
+            "SELECT COUNT(*) FROM payout_item i WHERE i.amount_tiyn <> (SELECT SUM(a.amount_tiyn) FROM payment_allocation a WHERE a.payout_item_id = i.id)",
+        );
         assert_eq!(mismatched, "0");
-        let out = esep_ok(&db, &["payouts", "run", "--date", &today, "--out", dir.path().to_str().unwrap()]);
+        let out = esep_ok(
+            &db,
+            &[
+                "payouts",
+                "run",
+                "--date",
+                &today,
+                "--out",
+                dir.path().to_str().unwrap(),
+            ],
+        );
         assert_eq!(out.matches("already created").count(), 2, "{out}");
         assert_eq!(one(&db, "SELECT COUNT(*) FROM payout_batch"), "2");
-        assert_eq!(one(&db, "SELECT COUNT(*) FROM ledger_entry WHERE kind = 'payout'"), "2");
+        assert_eq!(
+            one(
+                &db,
+                "SELECT COUNT(*) FROM ledger_entry WHERE kind = 'payout'"
+            ),
+            "2"
+        );
         let (code, out, _) = esep(&db, &["ledger", "check"]);
         assert_eq!(code, 0, "{out}");
         assert_eq!(balance_of(&out, "transit:halyk"), Money::ZERO);
         assert_eq!(balance_of(&out, "transit:kaspi"), Money::ZERO);
-        assert!(!out.lines().any(|l| l.starts_with("payable:") && !l.trim_end().ends_with(" 0.00")), "{out}");
+        assert!(
+            !out.lines()
+                .any(|l| l.starts_with("payable:") && !l.trim_end().ends_with(" 0.00")),
+            "{out}"
+        );
     }
 }
 
@@ -269,7 +662,10 @@ fn sign(secret: &str, ts: i64, body: &[u8]) -> String {
 /// provided it (ESEP_PAIN001_XSD); required when ESEP_REQUIRE_XSD=1.
 fn validate_pain001(file: &std::path::Path) {
     let Ok(xsd) = std::env::var("ESEP_PAIN001_XSD") else {
-        assert!(std::env::var("ESEP_REQUIRE_XSD").is_err(), "ESEP_PAIN001_XSD is required");
+        assert!(
+            std::env::var("ESEP_REQUIRE_XSD").is_err(),
+            "ESEP_PAIN001_XSD is required"
+        );
         eprintln!("note: ESEP_PAIN001_XSD not set; pain.001 not validated against the XSD");
         return;
     };
@@ -278,5 +674,96 @@ fn validate_pain001(file: &std::path::Path) {
         .arg(file)
         .output()
         .expect("xmllint (Debian package libxml2-utils)");
-    assert!(out.status.success(), "pain.001 does not validate: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "pain.001 does not validate: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn a_server_killed_amid_callbacks_loses_nothing_and_credits_nothing_twice() {
+    for db in backends() {
+        let (mut usc, banks, users) = setup(&db);
+        let port: u16 = usc.base.rsplit(':').next().unwrap().parse().unwrap();
+        let (_, login, accounts) = users.iter().find(|u| u.0 == "consumer").unwrap().clone();
+        let c = signed_in(&usc, &login).await;
+        let number = one(
+            &db,
+            &format!(
+                "SELECT u.number FROM upd u JOIN account a ON a.id = u.account_id WHERE a.number = '{}' ORDER BY u.period DESC LIMIT 1",
+                accounts[0]
+            ),
+        );
+        const N: usize = 30;
+        let mut redirects = Vec::new();
+        for i in 0..N {
+            let bank = if i % 2 == 0 { "halyk" } else { "kaspi" };
+            let p: Value = c.post(usc.url("/api/v1/payments")).header("idempotency-key", format!("storm-{i}"))
+                .json(&json!({"upd_number": number, "bank": bank, "amount": format!("{}.{:02}", 10 + i, i)}))
+                .send().await.unwrap().json().await.unwrap();
+            redirects.push(p["redirect_url"].as_str().unwrap().to_string());
+        }
+        // Pay them all; the callbacks (some doubled, some delayed) stream to the USC.
+        let payers: Vec<_> = redirects
+            .into_iter()
+            .map(|r| tokio::spawn(async move { pay_on_bank_page(&r, "4242424242424242").await }))
+            .collect();
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        usc.kill9();
+        for p in payers {
+            p.await.unwrap();
+        }
+        let credited_before: i64 = one(
+            &db,
+            "SELECT COUNT(*) FROM ledger_entry WHERE kind = 'payment'",
+        )
+        .parse()
+        .unwrap();
+        assert!(
+            credited_before < N as i64,
+            "the kill came mid-stream on {}: {credited_before}",
+            db.backend
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let public = format!("http://127.0.0.1:{port}");
+        let _usc = Server::spawn(
+            &db,
+            port,
+            &[
+                "serve",
+                "--addr",
+                &format!("127.0.0.1:{port}"),
+                "--public-url",
+                &public,
+            ],
+        );
+        wait_for_quiet_banks(&banks).await;
+        assert_eq!(
+            one(
+                &db,
+                "SELECT COUNT(*) FROM ledger_entry WHERE kind = 'payment'"
+            ),
+            N.to_string(),
+            "{}",
+            db.backend
+        );
+        assert_eq!(
+            one(
+                &db,
+                "SELECT COUNT(*) FROM payment WHERE status = 'succeeded'"
+            ),
+            N.to_string()
+        );
+        let expected: i64 = (0..N as i64).map(|i| (10 + i) * 100 + i).sum();
+        assert_eq!(
+            one(
+                &db,
+                "SELECT CAST(SUM(amount_tiyn) AS BIGINT) FROM payment_allocation WHERE source = 'payment'"
+            ),
+            expected.to_string()
+        );
+        let (code, out, _) = esep(&db, &["ledger", "check"]);
+        assert_eq!(code, 0, "{out}");
+    }
 }

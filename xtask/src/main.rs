@@ -82,17 +82,45 @@ fn demo(args: &[String]) -> Result<()> {
     }
     println!("== Seeding the demo city (kept between runs; --reset starts over) ==");
     run(&mut seed)?;
+    // The two SANDBOX banks of the demo (server/src/demo.rs), stopped with the demo.
+    let mut banks = Vec::new();
+    for (name, port, secret) in [
+        ("halyk-sandbox", "8091", "demo-sandbox-secret-1"),
+        ("kaspi-sandbox", "8092", "demo-sandbox-secret-2"),
+    ] {
+        let child = Command::new(&esep)
+            .args([
+                "sandbox-bank",
+                "--name",
+                name,
+                "--port",
+                port,
+                "--secret",
+                secret,
+                "--exit-on-stdin-eof",
+            ])
+            .stdin(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("starting the sandbox bank {name}"))?;
+        banks.push(child);
+    }
     println!();
     println!("Esep demo on http://{addr}/");
+    println!("  sandbox banks: http://127.0.0.1:8091/ and http://127.0.0.1:8092/ (no real money)");
     println!("  API:      http://{addr}/api/v1/openapi.json");
     println!("  health:   http://{addr}/api/v1/health");
     println!(
         "  sign in:  POST http://{addr}/api/v1/session {{\"login\": \"<IIN, phone or staff login>\", \"password\": \"demo-password\"}}"
     );
     println!("Stop with Ctrl-C.");
-    run(Command::new(&esep)
+    let served = run(Command::new(&esep)
         .args(["serve", "--addr", &addr])
-        .env("DATABASE_URL", &db))
+        .env("DATABASE_URL", &db));
+    for mut b in banks {
+        let _ = b.kill();
+        let _ = b.wait();
+    }
+    served
 }
 
 /// Drops the schemas that earlier test runs left in the PostgreSQL of `DATABASE_URL`.
@@ -110,8 +138,79 @@ fn clean_test_schemas(url: &str) {
     }
 }
 
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+fn have(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// Installs Debian packages when missing (as root), or says which are needed.
+fn ensure_packages(tool: &str, packages: &[&str]) -> Result<()> {
+    if have(tool) {
+        return Ok(());
+    }
+    if !is_root() {
+        bail!(
+            "{tool} is missing: install the Debian packages {} (apt-get install {})",
+            packages.join(" "),
+            packages.join(" ")
+        );
+    }
+    println!("== Installing {} ==", packages.join(" "));
+    let _ = Command::new("apt-get")
+        .args(["update", "-q"])
+        .stdout(Stdio::null())
+        .status();
+    let mut install = Command::new("apt-get");
+    install
+        .args(["install", "-y", "-q"])
+        .args(packages)
+        .stdout(Stdio::null());
+    run(&mut install)
+}
+
+/// The official ISO 20022 pain.001.001.09 schema, as shipped in the PyPI package
+/// `sepaxml` 2.7.0 (sepaxml/schemas/pain.001.001.09.xsd), kept under target/xsd.
+fn pain001_schema() -> Result<PathBuf> {
+    let dir = target_dir().join("xsd");
+    let xsd = dir.join("pain.001.001.09.xsd");
+    if xsd.exists() {
+        return Ok(xsd);
+    }
+    std::fs::create_dir_all(&dir)?;
+    println!("== Fetching the pain.001.001.09 schema (PyPI package sepaxml 2.7.0) ==");
+    run(Command::new("python3")
+        .args([
+            "-m",
+            "pip",
+            "download",
+            "-q",
+            "--no-deps",
+            "sepaxml==2.7.0",
+            "-d",
+        ])
+        .arg(&dir))?;
+    let script = "import sys, zipfile, glob; w = glob.glob(sys.argv[1] + '/sepaxml-2.7.0-*.whl')[0];                   open(sys.argv[2], 'wb').write(zipfile.ZipFile(w).read('sepaxml/schemas/pain.001.001.09.xsd'))";
+    run(Command::new("python3")
+        .args(["-c", script])
+        .arg(&dir)
+        .arg(&xsd))?;
+    Ok(xsd)
+}
+
 fn test(_args: &[String]) -> Result<()> {
     let started = Instant::now();
+    ensure_packages("xmllint", &["libxml2-utils"])?;
+    let xsd = pain001_schema()?;
     let pg = std::env::var("DATABASE_URL")
         .ok()
         .filter(|u| u.starts_with("postgres"));
@@ -124,7 +223,9 @@ fn test(_args: &[String]) -> Result<()> {
     }
     println!("== Tests: unit, then the real esep binary over HTTP and its CLI ==");
     let mut t = cargo();
-    t.args(["test", "--workspace"]);
+    t.args(["test", "--workspace"])
+        .env("ESEP_PAIN001_XSD", &xsd)
+        .env("ESEP_REQUIRE_XSD", "1");
     if pg.is_none() {
         t.env_remove("DATABASE_URL");
     }
@@ -138,6 +239,10 @@ fn test(_args: &[String]) -> Result<()> {
             println!("  PostgreSQL  NO: set DATABASE_URL=postgres://… to test it (.ci/run does)")
         }
     }
+    println!(
+        "  pain.001    validated with xmllint against {}",
+        xsd.display()
+    );
     println!("  Browser     none yet: the cabinet (app/) and the site (site-gen/) bring them");
     println!(
         "All tests passed in {:.0} s.",

@@ -468,15 +468,8 @@ async fn readings(
             });
             continue;
         }
-        let check = crate::readings::check(
-            &mut **tx,
-            meter_id,
-            initial,
-            r.period,
-            r.value,
-            spike_factor,
-        )
-        .await?;
+        let check =
+            crate::readings::check(tx, meter_id, initial, r.period, r.value, spike_factor).await?;
         match check {
             Err(message) => errors.push(RowError {
                 line,

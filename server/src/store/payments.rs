@@ -203,7 +203,7 @@ impl Db {
         .bind(p.bank_id)
         .bind(p.channel)
         .bind(p.amount.tiyn())
-        .bind(p.chosen_lines.map(|c| serde_json::to_string(c)).transpose()?)
+        .bind(p.chosen_lines.map(serde_json::to_string).transpose()?)
         .bind(if p.bank_ref.is_some() { "pending" } else { "created" })
         .bind(p.bank_ref)
         .bind(now())

@@ -191,6 +191,14 @@ impl Server {
     }
 }
 
+impl Server {
+    /// SIGKILL: no chance to finish anything.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -223,8 +231,11 @@ pub async fn signed_in(server: &Server, login: &str) -> reqwest::Client {
     c
 }
 
-/// The demo sign-ins printed by `esep demo`: (role, login, accounts).
-pub fn demo_logins(out: &str) -> Vec<(String, String, Vec<String>)> {
+/// A demo user: role, login, accounts.
+pub type DemoUser = (String, String, Vec<String>);
+
+/// The demo sign-ins printed by `esep demo`.
+pub fn demo_logins(out: &str) -> Vec<DemoUser> {
     out.lines()
         .filter(|l| l.starts_with("  "))
         .filter_map(|l| {
@@ -275,8 +286,7 @@ pub fn query_strings(db: &TestDb, sql: &str) -> Vec<String> {
 pub struct Fixture {
     pub db: TestDb,
     pub server: Server,
-    /// (role, login, accounts) of the demo users.
-    pub users: Vec<(String, String, Vec<String>)>,
+    pub users: Vec<DemoUser>,
     /// What `esep demo` printed.
     pub demo_output: String,
 }
