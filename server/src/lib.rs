@@ -3,6 +3,7 @@
 pub mod api;
 pub mod auth;
 pub mod banks;
+pub mod bench;
 pub mod billing_run;
 pub mod demo;
 pub mod import;

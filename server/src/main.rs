@@ -8,6 +8,7 @@ use esep_server::demo::{self, DemoOptions};
 use esep_server::import::{self, ImportError, Kind, Outcome};
 use esep_server::store::Db;
 use esep_server::{StaticDirs, api, banks};
+use sqlx::Row;
 use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -137,6 +138,23 @@ enum Command {
     Registry {
         #[command(subcommand)]
         command: RegistryCommand,
+    },
+    /// Benchmarks that print figures (used by `cargo xtask bench`).
+    #[command(hide = true)]
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Signed bank callbacks over HTTP against the API and the database.
+    Callbacks {
+        #[arg(long, default_value_t = 5000)]
+        payments: usize,
+        #[arg(long, default_value_t = 32)]
+        concurrency: usize,
     },
 }
 
@@ -603,6 +621,42 @@ async fn run_async(database: String, command: Command) -> Result<ExitCode> {
                 println!("  {p}");
             }
             Ok(if r.problems.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Bench {
+            command:
+                BenchCommand::Callbacks {
+                    payments,
+                    concurrency,
+                },
+        } => {
+            let db = Db::open(&database).await?;
+            let r = esep_server::bench::callbacks(&db, payments, concurrency).await?;
+            println!(
+                "Callbacks: {} for {} payments in {:.2} s: {:.0} callbacks/s, p50 {:.2} ms, p99 {:.2} ms, {} failed ({} database, concurrency {concurrency}).",
+                r.callbacks,
+                r.payments,
+                r.seconds,
+                r.per_second(),
+                r.p50_ms,
+                r.p99_ms,
+                r.failures,
+                db.backend.name()
+            );
+            let problems = db.ledger_problems().await?;
+            let credited: i64 =
+                sqlx::query("SELECT COUNT(*) FROM ledger_entry WHERE kind = 'payment'")
+                    .fetch_one(&db.pool)
+                    .await?
+                    .try_get(0)?;
+            println!(
+                "Ledger after the run: {credited} payments credited, {} problems.",
+                problems.len()
+            );
+            Ok(if problems.is_empty() && r.failures == 0 {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::FAILURE

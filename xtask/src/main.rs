@@ -10,8 +10,8 @@ const USAGE: &str = "usage:
       build, seed a demo city into data/esep.sqlite (kept between runs), serve it
   cargo xtask test
       every test: unit, API and CLI on SQLite, and on PostgreSQL when DATABASE_URL is set
-  cargo xtask bench [billing] [--accounts N]
-      billing run figures on SQLite and PostgreSQL, written to target/bench/";
+  cargo xtask bench [billing|payments] [--accounts N] [--payments N] [--concurrency N]
+      billing run and payment callback figures on SQLite and PostgreSQL, in target/bench/";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -261,33 +261,39 @@ struct BenchResult {
 }
 
 fn bench(args: &[String]) -> Result<()> {
-    let what = args
-        .first()
-        .filter(|a| !a.starts_with("--"))
-        .cloned()
-        .unwrap_or_else(|| "billing".into());
-    if what != "billing" {
-        bail!("unknown benchmark '{what}' (available: billing)");
+    let what = args.first().filter(|a| !a.starts_with("--")).cloned();
+    match what.as_deref() {
+        None => {
+            bench_billing(args)?;
+            bench_payments(args)
+        }
+        Some("billing") => bench_billing(args),
+        Some("payments") => bench_payments(args),
+        Some(other) => bail!("unknown benchmark '{other}' (available: billing, payments)"),
     }
-    let accounts = option(args, "--accounts").unwrap_or_else(|| "100000".into());
-    run(cargo().args(["build", "--release", "-p", "esep-server"]))?;
-    let esep = target_dir().join("release/esep");
+}
+
+/// The databases a benchmark runs on: a fresh SQLite file, and a fresh schema in the
+/// PostgreSQL of DATABASE_URL (or the machine's 127.0.0.1:5432) when psql reaches it.
+fn bench_backends(name: &str) -> Result<Vec<(&'static str, String)>> {
     let out_dir = target_dir().join("bench");
     std::fs::create_dir_all(&out_dir)?;
-    let mut backends: Vec<(&'static str, String)> = vec![(
-        "SQLite",
-        format!("sqlite://{}", out_dir.join("billing.sqlite").display()),
-    )];
+    let file = out_dir.join(format!("{name}.sqlite"));
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+    }
+    let mut backends = vec![("SQLite", format!("sqlite://{}", file.display()))];
     let pg = std::env::var("DATABASE_URL")
         .ok()
         .filter(|u| u.starts_with("postgres"))
         .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/test".into());
+    let schema = format!("esep_bench_{name}");
     let pg_ok = Command::new("psql")
         .args([
             pg.as_str(),
             "-q",
             "-c",
-            "DROP SCHEMA IF EXISTS esep_bench CASCADE; CREATE SCHEMA esep_bench",
+            &format!("DROP SCHEMA IF EXISTS {schema} CASCADE; CREATE SCHEMA {schema}"),
         ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -297,21 +303,97 @@ fn bench(args: &[String]) -> Result<()> {
         let sep = if pg.contains('?') { '&' } else { '?' };
         backends.push((
             "PostgreSQL",
-            format!("{pg}{sep}options=-c%20search_path%3Desep_bench"),
+            format!("{pg}{sep}options=-c%20search_path%3D{schema}"),
         ));
     } else {
         println!("note: no PostgreSQL reachable at {pg}; benchmarking SQLite only");
     }
+    Ok(backends)
+}
+
+fn bench_payments(args: &[String]) -> Result<()> {
+    let payments = option(args, "--payments").unwrap_or_else(|| "5000".into());
+    let concurrency = option(args, "--concurrency").unwrap_or_else(|| "16".into());
+    run(cargo().args(["build", "--release", "-p", "esep-server"]))?;
+    let esep = target_dir().join("release/esep");
+    let mut rows = Vec::new();
+    for (name, url) in bench_backends("payments")? {
+        println!("== {name}: seeding 2000 accounts with a billed month ==");
+        run(Command::new(&esep)
+            .args([
+                "demo",
+                "--accounts",
+                "2000",
+                "--months",
+                "1",
+                "--consumers",
+                "0",
+            ])
+            .stdout(Stdio::null())
+            .env("DATABASE_URL", &url))?;
+        println!(
+            "== {name}: {payments} payments, signed callbacks (20 % duplicates, shuffled), concurrency {concurrency} =="
+        );
+        let out = Command::new(&esep)
+            .args([
+                "bench",
+                "callbacks",
+                "--payments",
+                &payments,
+                "--concurrency",
+                &concurrency,
+            ])
+            .env("DATABASE_URL", &url)
+            .output()?;
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        print!("{text}");
+        if !out.status.success() {
+            bail!(
+                "the callback benchmark failed on {name}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let after = |marker: &str| -> f64 {
+            text.split(marker)
+                .nth(1)
+                .and_then(|s| s.split_whitespace().next())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0.0)
+        };
+        let rate = text
+            .find(" callbacks/s")
+            .and_then(|i| text[..i].split_whitespace().last())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0);
+        rows.push((name, rate, after("p50 "), after("p99 ")));
+    }
+    println!();
+    println!("| backend | callbacks/s | p50 ms | p99 ms |");
+    println!("|---|---:|---:|---:|");
+    let mut json = String::from("[\n");
+    for (i, (name, rate, p50, p99)) in rows.iter().enumerate() {
+        println!("| {name} | {rate:.0} | {p50:.2} | {p99:.2} |");
+        json.push_str(&format!(
+            "  {{\"bench\": \"payments\", \"backend\": \"{name}\", \"payments\": {payments}, \"concurrency\": {concurrency}, \"callbacks_per_sec\": {rate:.1}, \"p50_ms\": {p50:.2}, \"p99_ms\": {p99:.2}}}{}\n",
+            if i + 1 < rows.len() { "," } else { "" }
+        ));
+    }
+    json.push(']');
+    let file = target_dir().join("bench/payments.json");
+    std::fs::write(&file, json)?;
+    println!("Written to {}", file.display());
+    Ok(())
+}
+
+fn bench_billing(args: &[String]) -> Result<()> {
+    let accounts = option(args, "--accounts").unwrap_or_else(|| "100000".into());
+    run(cargo().args(["build", "--release", "-p", "esep-server"]))?;
+    let esep = target_dir().join("release/esep");
+    let out_dir = target_dir().join("bench");
+    std::fs::create_dir_all(&out_dir)?;
+    let backends = bench_backends("billing")?;
     let mut results = Vec::new();
     for (name, url) in &backends {
-        if name == &"SQLite" {
-            for suffix in ["", "-wal", "-shm"] {
-                let _ = std::fs::remove_file(format!(
-                    "{}{suffix}",
-                    out_dir.join("billing.sqlite").display()
-                ));
-            }
-        }
         println!("== {name}: seeding {accounts} accounts ==");
         let seed_start = Instant::now();
         run(Command::new(&esep)

@@ -323,7 +323,11 @@ impl Db {
     /// services since the UPD was issued.
     pub async fn outstanding(&self, upd_id: i64) -> Result<Vec<Outstanding>> {
         let mut conn = self.pool.acquire().await?;
-        outstanding_in(&mut conn, upd_id).await
+        Ok(outstanding_in(&mut conn, upd_id)
+            .await?
+            .into_iter()
+            .map(|(o, _)| o)
+            .collect())
     }
 
     /// Credits a succeeded payment exactly once: allocation, ledger entry and status in one
@@ -335,11 +339,14 @@ impl Db {
         paid_at: &str,
     ) -> Result<Credit> {
         let mut tx = self.pool.begin().await?;
-        // Serialise allocations per account (a row lock on PostgreSQL, the write lock on SQLite).
-        sqlx::query("UPDATE account SET holder_name = holder_name WHERE id = $1")
-            .bind(payment.account_id)
-            .execute(&mut *tx)
-            .await?;
+        // Serialise allocations per account: a row lock on PostgreSQL; on SQLite the write
+        // guard already admits one writer at a time.
+        if self.backend == super::Backend::Postgres {
+            sqlx::query("UPDATE account SET holder_name = holder_name WHERE id = $1")
+                .bind(payment.account_id)
+                .execute(&mut *tx)
+                .await?;
+        }
         let entry = sqlx::query(
             "INSERT INTO ledger_entry (at, kind, reference, memo) VALUES ($1, 'payment', $2, $3) \
              ON CONFLICT (kind, reference) DO NOTHING RETURNING id",
@@ -355,37 +362,46 @@ impl Db {
         };
         let entry_id: i64 = entry.try_get(0)?;
         let lines = outstanding_in(&mut tx, payment.upd_id).await?;
+        let outstanding: Vec<Outstanding> = lines.iter().map(|(o, _)| o.clone()).collect();
         let allocations = esep_core::settlement::allocate(
             payment.amount,
-            &lines,
+            &outstanding,
             payment.chosen_lines.as_deref(),
         )
         .context("allocating the payment")?;
-        post(
-            &mut tx,
-            entry_id,
-            &format!("transit:{}", bank.code),
-            payment.amount,
-        )
-        .await?;
+        let bin_of = |provider: i64| {
+            lines
+                .iter()
+                .find(|(o, _)| o.provider_id == provider)
+                .map(|(_, b)| b.as_str())
+                .unwrap_or("")
+        };
+        let mut postings: Vec<(String, Money)> =
+            vec![(format!("transit:{}", bank.code), payment.amount)];
+        postings.extend(
+            allocations
+                .iter()
+                .map(|a| (format!("payable:{}", bin_of(a.provider_id)), -a.amount)),
+        );
+        post_all(self, &mut tx, entry_id, &postings).await?;
+        let sql = format!(
+            "INSERT INTO payment_allocation (account_id, service_id, provider_id, amount_tiyn, advance_tiyn, paid_at, source, payment_id, bank_id) VALUES {}",
+            self.values_list(allocations.len(), 9)
+        );
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
         for a in &allocations {
-            let bin = provider_bin(&mut tx, a.provider_id).await?;
-            post(&mut tx, entry_id, &format!("payable:{bin}"), -a.amount).await?;
-            sqlx::query(
-                "INSERT INTO payment_allocation (account_id, service_id, provider_id, amount_tiyn, advance_tiyn, paid_at, source, payment_id, bank_id) \
-                 VALUES ($1, $2, $3, $4, $5, $6, 'payment', $7, $8)",
-            )
-            .bind(payment.account_id)
-            .bind(a.service_id)
-            .bind(a.provider_id)
-            .bind(a.amount.tiyn())
-            .bind(a.advance.tiyn())
-            .bind(paid_at)
-            .bind(payment.id)
-            .bind(bank.id)
-            .execute(&mut *tx)
-            .await?;
+            q = q
+                .bind(payment.account_id)
+                .bind(a.service_id)
+                .bind(a.provider_id)
+                .bind(a.amount.tiyn())
+                .bind(a.advance.tiyn())
+                .bind(paid_at)
+                .bind("payment")
+                .bind(payment.id)
+                .bind(bank.id);
         }
+        q.execute(&mut *tx).await?;
         sqlx::query("UPDATE payment SET status = 'succeeded', updated_at = $1 WHERE id = $2")
             .bind(now())
             .bind(payment.id)
@@ -687,6 +703,7 @@ impl Db {
     /// The bank confirmed the batch: payable moves out of the transit account, once.
     pub async fn confirm_payout(&self, batch_id: i64, bank: &BankRow) -> Result<bool> {
         let (msg_id, _, _, lines) = self.payout_batch_info(batch_id).await?;
+        let _writer = self.write_guard().await;
         let mut tx = self.pool.begin().await?;
         let entry = sqlx::query(
             "INSERT INTO ledger_entry (at, kind, reference, memo) VALUES ($1, 'payout', $2, $3) \
@@ -706,10 +723,12 @@ impl Db {
         };
         let entry_id: i64 = entry.try_get(0)?;
         let total: Money = lines.iter().map(|l| l.amount).sum();
-        for l in &lines {
-            post(&mut tx, entry_id, &format!("payable:{}", l.bin), l.amount).await?;
-        }
-        post(&mut tx, entry_id, &format!("transit:{}", bank.code), -total).await?;
+        let mut postings: Vec<(String, Money)> = lines
+            .iter()
+            .map(|l| (format!("payable:{}", l.bin), l.amount))
+            .collect();
+        postings.push((format!("transit:{}", bank.code), -total));
+        post_all(self, &mut tx, entry_id, &postings).await?;
         sqlx::query("UPDATE payout_batch SET status = 'confirmed' WHERE id = $1")
             .bind(batch_id)
             .execute(&mut *tx)
@@ -733,35 +752,36 @@ pub struct PayoutLine {
     pub end_to_end_id: String,
 }
 
-async fn post(
+/// Writes an entry's postings with one statement.
+async fn post_all(
+    db: &Db,
     tx: &mut Transaction<'static, Any>,
     entry_id: i64,
-    account: &str,
-    amount: Money,
+    postings: &[(String, Money)],
 ) -> Result<()> {
-    sqlx::query("INSERT INTO ledger_posting (entry_id, account, amount_tiyn) VALUES ($1, $2, $3)")
-        .bind(entry_id)
-        .bind(account)
-        .bind(amount.tiyn())
-        .execute(&mut **tx)
-        .await?;
+    let sql = format!(
+        "INSERT INTO ledger_posting (entry_id, account, amount_tiyn) VALUES {}",
+        db.values_list(postings.len(), 3)
+    );
+    let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+    for (account, amount) in postings {
+        q = q.bind(entry_id).bind(account.as_str()).bind(amount.tiyn());
+    }
+    q.execute(&mut **tx).await?;
     Ok(())
 }
 
-async fn provider_bin(tx: &mut Transaction<'static, Any>, provider_id: i64) -> Result<String> {
-    Ok(sqlx::query("SELECT bin FROM provider WHERE id = $1")
-        .bind(provider_id)
-        .fetch_one(&mut **tx)
-        .await?
-        .try_get(0)?)
-}
-
-async fn outstanding_in(conn: &mut sqlx::AnyConnection, upd_id: i64) -> Result<Vec<Outstanding>> {
+/// The outstanding lines of a UPD, each with its provider's BIN.
+async fn outstanding_in(
+    conn: &mut sqlx::AnyConnection,
+    upd_id: i64,
+) -> Result<Vec<(Outstanding, String)>> {
     let rows = sqlx::query(
         "SELECT l.line_no, l.service_id, l.provider_id, l.due_tiyn, l.charge_tiyn + l.recalculation_tiyn, \
          CAST((SELECT COALESCE(SUM(a.amount_tiyn), 0) FROM payment_allocation a \
-               WHERE a.account_id = u.account_id AND a.service_id = l.service_id AND a.id > u.payments_through) AS BIGINT) \
-         FROM upd u JOIN upd_line l ON l.upd_id = u.id WHERE u.id = $1 ORDER BY l.line_no",
+               WHERE a.account_id = u.account_id AND a.service_id = l.service_id AND a.id > u.payments_through) AS BIGINT), \
+         p.bin FROM upd u JOIN upd_line l ON l.upd_id = u.id JOIN provider p ON p.id = l.provider_id \
+         WHERE u.id = $1 ORDER BY l.line_no",
     )
     .bind(upd_id)
     .fetch_all(&mut *conn)
@@ -770,13 +790,16 @@ async fn outstanding_in(conn: &mut sqlx::AnyConnection, upd_id: i64) -> Result<V
         .map(|r| {
             let due = Money::from_tiyn(r.try_get(3)?);
             let paid = Money::from_tiyn(r.try_get(5)?);
-            Ok(Outstanding {
-                line_no: u32::try_from(r.try_get::<i64, _>(0)?)?,
-                service_id: r.try_get(1)?,
-                provider_id: r.try_get(2)?,
-                due: due - paid,
-                charge: Money::from_tiyn(r.try_get(4)?),
-            })
+            Ok((
+                Outstanding {
+                    line_no: u32::try_from(r.try_get::<i64, _>(0)?)?,
+                    service_id: r.try_get(1)?,
+                    provider_id: r.try_get(2)?,
+                    due: due - paid,
+                    charge: Money::from_tiyn(r.try_get(4)?),
+                },
+                r.try_get(6)?,
+            ))
         })
         .collect()
 }
