@@ -9,6 +9,7 @@ pub mod billing;
 pub mod calendar;
 pub mod i18n;
 pub mod ids;
+pub mod kpi;
 pub mod money;
 pub mod period;
 pub mod settlement;

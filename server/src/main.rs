@@ -139,11 +139,47 @@ enum Command {
         #[command(subcommand)]
         command: RegistryCommand,
     },
+    /// Key performance indicators (D14d).
+    Kpi {
+        #[command(subcommand)]
+        command: KpiCommand,
+    },
+    /// The transparency site (D14): the same as `esep-site build`.
+    Site {
+        #[command(subcommand)]
+        command: SiteCommand,
+    },
     /// Benchmarks that print figures (used by `cargo xtask bench`).
     #[command(hide = true)]
     Bench {
         #[command(subcommand)]
         command: BenchCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KpiCommand {
+    /// Write the versioned KPI file (JSON) for a range of months.
+    Export {
+        #[arg(long)]
+        period_from: String,
+        #[arg(long)]
+        period_to: String,
+        #[arg(long, default_value = "data/kpi.json")]
+        out: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum SiteCommand {
+    /// Build the site from the content directory and a KPI file.
+    Build {
+        #[arg(long, default_value = "content")]
+        content: PathBuf,
+        #[arg(long)]
+        kpi: Option<PathBuf>,
+        #[arg(long, default_value = "data/site")]
+        out: PathBuf,
     },
 }
 
@@ -626,6 +662,43 @@ async fn run_async(database: String, command: Command) -> Result<ExitCode> {
                 ExitCode::FAILURE
             })
         }
+        Command::Kpi {
+            command: KpiCommand::Export { period_from, period_to, out },
+        } => {
+            let (from, to) = (Period::parse(&period_from)?, Period::parse(&period_to)?);
+            anyhow::ensure!(from <= to, "--period-from {from} is after --period-to {to}");
+            let db = Db::open(&database).await?;
+            let kpi = db.kpi(from, to).await?;
+            if let Some(dir) = out.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(&out, serde_json::to_string_pretty(&kpi)?)
+                .with_context(|| format!("writing {}", out.display()))?;
+            let withheld = kpi.months.iter().filter(|m| m.suppressed).count();
+            println!(
+                "KPIs for {from}..{to} written to {} ({} months, {withheld} withheld for fewer than 10 accounts).",
+                out.display(),
+                kpi.months.len()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Site {
+            command: SiteCommand::Build { content, kpi, out },
+        } => match esep_site::build(&esep_site::BuildOptions {
+            content: &content,
+            kpi: kpi.as_deref(),
+            out: &out,
+        }) {
+            Ok(r) => {
+                println!("Built {} pages ({} files) into {}.", r.pages, r.files, out.display());
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(e) => {
+                eprint!("{e}");
+                eprintln!("The site was not built: {} errors.", e.0.len());
+                Ok(ExitCode::FAILURE)
+            }
+        },
         Command::Bench {
             command:
                 BenchCommand::Callbacks {

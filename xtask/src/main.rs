@@ -49,6 +49,26 @@ fn cargo() -> Command {
     c
 }
 
+/// The month before this one, `YYYY-MM` (the demo's last billed period).
+fn previous_month() -> String {
+    let out = Command::new("date").arg("+%Y-%m").output().ok();
+    let now = out.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default();
+    months_before(&now, 1)
+}
+
+fn months_before(period: &str, n: u32) -> String {
+    let (y, m) = period.split_once('-').unwrap_or(("2026", "11"));
+    let (mut y, mut m): (i32, i32) = (y.parse().unwrap_or(2026), m.parse().unwrap_or(11));
+    for _ in 0..n {
+        m -= 1;
+        if m == 0 {
+            m = 12;
+            y -= 1;
+        }
+    }
+    format!("{y:04}-{m:02}")
+}
+
 fn run(cmd: &mut Command) -> Result<()> {
     let status = cmd.status().with_context(|| format!("running {cmd:?}"))?;
     if !status.success() {
@@ -82,6 +102,21 @@ fn demo(args: &[String]) -> Result<()> {
     }
     println!("== Seeding the demo city (kept between runs; --reset starts over) ==");
     run(&mut seed)?;
+    // The transparency site (D14) from the demo's own KPIs.
+    println!("== Building the transparency site ==");
+    let through = previous_month();
+    let from = months_before(&through, 11);
+    run(Command::new(&esep)
+        .args(["kpi", "export", "--period-from", &from, "--period-to", &through, "--out"])
+        .arg(root().join("data/kpi.json"))
+        .env("DATABASE_URL", &db))?;
+    run(Command::new(&esep)
+        .args(["site", "build", "--content"])
+        .arg(root().join("content"))
+        .arg("--kpi")
+        .arg(root().join("data/kpi.json"))
+        .arg("--out")
+        .arg(root().join("data/site")))?;
     // The two SANDBOX banks of the demo (server/src/demo.rs), stopped with the demo.
     let mut banks = Vec::new();
     for (name, port, secret) in [
@@ -105,7 +140,7 @@ fn demo(args: &[String]) -> Result<()> {
         banks.push(child);
     }
     println!();
-    println!("Esep demo on http://{addr}/");
+    println!("Esep demo on http://{addr}/ (the transparency site: /kk/, /ru/, /en/)");
     println!("  sandbox banks: http://127.0.0.1:8091/ and http://127.0.0.1:8092/ (no real money)");
     println!("  API:      http://{addr}/api/v1/openapi.json");
     println!("  health:   http://{addr}/api/v1/health");
@@ -114,7 +149,8 @@ fn demo(args: &[String]) -> Result<()> {
     );
     println!("Stop with Ctrl-C.");
     let served = run(Command::new(&esep)
-        .args(["serve", "--addr", &addr])
+        .args(["serve", "--addr", &addr, "--site"])
+        .arg(root().join("data/site"))
         .env("DATABASE_URL", &db));
     for mut b in banks {
         let _ = b.kill();
@@ -207,6 +243,63 @@ fn pain001_schema() -> Result<PathBuf> {
     Ok(xsd)
 }
 
+/// The transparency site, built from the real content, checked in the machine's Chromium
+/// with axe-core (served by the real `esep serve`) and by the Nu HTML Checker.
+fn browser_checks() -> Result<()> {
+    println!("== Browser: the transparency site ==");
+    ensure_packages("chromium", &["chromium", "chromium-driver"])?;
+    ensure_packages("java", &["default-jre-headless"])?;
+    let browser_dir = root().join("tests/browser");
+    if !browser_dir.join("node_modules/axe-core").exists() || !browser_dir.join("node_modules/vnu-jar").exists() || !browser_dir.join("node_modules/playwright-core").exists() {
+        run(Command::new("npm")
+            .args(["install", "--no-audit", "--no-fund", "--loglevel=error"])
+            .current_dir(&browser_dir))?;
+    }
+    let esep = target_dir().join("debug/esep");
+    let site = target_dir().join("site-test");
+    let _ = std::fs::remove_dir_all(&site);
+    run(Command::new(&esep)
+        .args(["site", "build", "--content"])
+        .arg(root().join("content"))
+        .arg("--kpi")
+        .arg(root().join("site-gen/tests/fixtures/kpi.json"))
+        .arg("--out")
+        .arg(&site))?;
+    println!("== Nu HTML Checker on every page ==");
+    run(Command::new("java")
+        .arg("-jar")
+        .arg(browser_dir.join("node_modules/vnu-jar/build/dist/vnu.jar"))
+        .args(["--errors-only", "--skip-non-html"])
+        .arg(&site))?;
+    println!("   no errors");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+    let db = format!("sqlite://{}", target_dir().join("site-test.sqlite").display());
+    let mut server = Command::new(&esep)
+        .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--exit-on-stdin-eof", "--site"])
+        .arg(&site)
+        .env("DATABASE_URL", &db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()?;
+    let deadline = Instant::now() + std::time::Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if Instant::now() > deadline {
+            let _ = server.kill();
+            bail!("esep serve did not start for the browser checks");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    println!("== axe-core in Chromium on every page ==");
+    let checked = run(Command::new("node")
+        .arg(browser_dir.join("site-a11y.mjs"))
+        .arg(format!("http://127.0.0.1:{port}"))
+        .env("XDG_CONFIG_HOME", target_dir().join("chromium-config"))
+        .env("XDG_CACHE_HOME", target_dir().join("chromium-cache")));
+    let _ = server.kill();
+    let _ = server.wait();
+    checked
+}
+
 fn test(_args: &[String]) -> Result<()> {
     let started = Instant::now();
     ensure_packages("xmllint", &["libxml2-utils"])?;
@@ -230,6 +323,7 @@ fn test(_args: &[String]) -> Result<()> {
         t.env_remove("DATABASE_URL");
     }
     run(&mut t)?;
+    browser_checks()?;
     println!();
     println!("Backends tested:");
     println!("  SQLite      yes (embedded, a fresh file per suite)");
@@ -243,7 +337,7 @@ fn test(_args: &[String]) -> Result<()> {
         "  pain.001    validated with xmllint against {}",
         xsd.display()
     );
-    println!("  Browser     none yet: the cabinet (app/) and the site (site-gen/) bring them");
+    println!("  Browser     the transparency site: axe-core in Chromium on every page (kk, ru, en); Nu HTML Checker");
     println!(
         "All tests passed in {:.0} s.",
         started.elapsed().as_secs_f64()

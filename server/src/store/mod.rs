@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod billing;
 pub mod imports;
+pub mod kpi;
 pub mod payments;
 pub mod users;
 
