@@ -106,6 +106,7 @@ mod tests {
         let m = KpiMonth {
             period: Period::parse("2026-11").unwrap(),
             payments_count: Some(1),
+            charged: Some(Money::from_tiyn(1)),
             payments_sum: Some(Money::from_tiyn(1)),
             collection_rate_pct: Some(Decimal::ONE),
             accounts_served: Some(1),

@@ -663,7 +663,12 @@ async fn run_async(database: String, command: Command) -> Result<ExitCode> {
             })
         }
         Command::Kpi {
-            command: KpiCommand::Export { period_from, period_to, out },
+            command:
+                KpiCommand::Export {
+                    period_from,
+                    period_to,
+                    out,
+                },
         } => {
             let (from, to) = (Period::parse(&period_from)?, Period::parse(&period_to)?);
             anyhow::ensure!(from <= to, "--period-from {from} is after --period-to {to}");
@@ -690,7 +695,12 @@ async fn run_async(database: String, command: Command) -> Result<ExitCode> {
             out: &out,
         }) {
             Ok(r) => {
-                println!("Built {} pages ({} files) into {}.", r.pages, r.files, out.display());
+                println!(
+                    "Built {} pages ({} files) into {}.",
+                    r.pages,
+                    r.files,
+                    out.display()
+                );
                 Ok(ExitCode::SUCCESS)
             }
             Err(e) => {

@@ -21,6 +21,7 @@ pub struct Words {
     pub systems_caption: &'static str,
     pub org_caption: &'static str,
     pub chart_desc: &'static str,
+    pub table: &'static str,
 }
 
 pub fn words(lang: &str) -> &'static Words {
@@ -51,6 +52,7 @@ const KK: Words = Words {
     systems_caption: "Пайдаланылатын технологиялар мен ақпараттық жүйелер",
     org_caption: "Ұйымдық құрылым",
     chart_desc: "Айлар бойынша мәндердің бағаналы диаграммасы; деректер төмендегі кестеде.",
+    table: "Кесте (көлденең жылжытуға болады)",
 };
 
 const RU: Words = Words {
@@ -73,6 +75,7 @@ const RU: Words = Words {
     systems_caption: "Используемые технологии и информационные системы",
     org_caption: "Организационная структура",
     chart_desc: "Столбчатая диаграмма значений по месяцам; данные в таблице ниже.",
+    table: "Таблица (прокручивается по горизонтали)",
 };
 
 const EN: Words = Words {
@@ -95,10 +98,16 @@ const EN: Words = Words {
     systems_caption: "Technologies and information systems in use",
     org_caption: "Organisational structure",
     chart_desc: "Bar chart of the monthly values; the data is in the table below.",
+    table: "Table (scrolls sideways)",
 };
 
 /// (key, unit, [name kk, ru, en], [formula kk, ru, en]) of each published indicator.
-pub type Indicator = (&'static str, &'static str, [&'static str; 3], [&'static str; 3]);
+pub type Indicator = (
+    &'static str,
+    &'static str,
+    [&'static str; 3],
+    [&'static str; 3],
+);
 
 pub const INDICATORS: &[Indicator] = &[
     (
@@ -124,7 +133,11 @@ pub const INDICATORS: &[Indicator] = &[
     (
         "collection_rate_pct",
         "%",
-        ["Төлемдердің жиналу деңгейі", "Уровень собираемости", "Collection rate"],
+        [
+            "Төлемдердің жиналу деңгейі",
+            "Уровень собираемости",
+            "Collection rate",
+        ],
         [
             "Кезеңнен кейінгі айда түскен төлемдер ÷ кезеңге есептелген сома × 100.",
             "Платежи, поступившие в месяце после периода ÷ начислено за период × 100.",
@@ -134,7 +147,11 @@ pub const INDICATORS: &[Indicator] = &[
     (
         "accounts_served",
         "",
-        ["Қызмет көрсетілетін шоттар", "Обслуживаемые лицевые счета", "Accounts served"],
+        [
+            "Қызмет көрсетілетін шоттар",
+            "Обслуживаемые лицевые счета",
+            "Accounts served",
+        ],
         [
             "Кезең үшін бірыңғай төлем құжаты шығарылған дербес шоттар саны.",
             "Число лицевых счетов, по которым за период выставлен единый платёжный документ.",
@@ -144,7 +161,11 @@ pub const INDICATORS: &[Indicator] = &[
     (
         "cabinet_users",
         "",
-        ["Жеке кабинет пайдаланушылары", "Пользователи личного кабинета", "Personal cabinet users"],
+        [
+            "Жеке кабинет пайдаланушылары",
+            "Пользователи личного кабинета",
+            "Personal cabinet users",
+        ],
         [
             "Айдың соңына тіркелген тұтынушылар саны.",
             "Число потребителей, зарегистрированных на конец месяца.",
@@ -154,7 +175,11 @@ pub const INDICATORS: &[Indicator] = &[
     (
         "electronic_upd_share_pct",
         "%",
-        ["Электронды құжаттар үлесі", "Доля электронных документов", "Share of electronic documents"],
+        [
+            "Электронды құжаттар үлесі",
+            "Доля электронных документов",
+            "Share of electronic documents",
+        ],
         [
             "Жеке кабинетке байланыстырылған шоттар ÷ қызмет көрсетілетін шоттар × 100.",
             "Счета, привязанные к личному кабинету ÷ обслуживаемые счета × 100.",
@@ -164,7 +189,11 @@ pub const INDICATORS: &[Indicator] = &[
     (
         "complaints_received",
         "",
-        ["Түскен шағымдар мен өтініштер", "Поступившие жалобы и обращения", "Complaints and applications received"],
+        [
+            "Түскен шағымдар мен өтініштер",
+            "Поступившие жалобы и обращения",
+            "Complaints and applications received",
+        ],
         [
             "Айдың ішінде тіркелген шағымдар мен өтініштер саны.",
             "Число жалоб и обращений, зарегистрированных за месяц.",
@@ -174,7 +203,11 @@ pub const INDICATORS: &[Indicator] = &[
     (
         "complaints_answered_on_time_pct",
         "%",
-        ["Мерзімінде жауап берілген шағымдар", "Жалобы, отвеченные в срок", "Complaints answered on time"],
+        [
+            "Мерзімінде жауап берілген шағымдар",
+            "Жалобы, отвеченные в срок",
+            "Complaints answered on time",
+        ],
         [
             "15 жұмыс күні ішінде (ұзартылса — 20) жауап берілгендер ÷ мерзімі айда аяқталғандар × 100.",
             "Отвеченные в течение 15 рабочих дней (при продлении — 20) ÷ жалобы со сроком в месяце × 100.",
@@ -184,7 +217,11 @@ pub const INDICATORS: &[Indicator] = &[
     (
         "median_hours_payment_to_payout",
         "h",
-        ["Төлемнен жеткізушіге аударуға дейін", "От платежа до перечисления поставщику", "From payment to payout"],
+        [
+            "Төлемнен жеткізушіге аударуға дейін",
+            "От платежа до перечисления поставщику",
+            "From payment to payout",
+        ],
         [
             "Айдағы төлемдердің транзиттік шоттан жеткізушіге аударылғанға дейінгі сағаттарының медианасы.",
             "Медиана часов от поступления платежа за месяц до его перечисления поставщику.",
@@ -194,7 +231,11 @@ pub const INDICATORS: &[Indicator] = &[
     (
         "discrepancies_registered_on_time_pct",
         "%",
-        ["Мерзімінде тіркелген сәйкессіздіктер", "Расхождения, зарегистрированные в срок", "Discrepancies registered on time"],
+        [
+            "Мерзімінде тіркелген сәйкессіздіктер",
+            "Расхождения, зарегистрированные в срок",
+            "Discrepancies registered on time",
+        ],
         [
             "Анықталғаннан кейін 3 жұмыс күні ішінде тіркелгендер ÷ айда тіркелгендер × 100.",
             "Зарегистрированные в течение 3 рабочих дней после выявления ÷ зарегистрированные за месяц × 100.",

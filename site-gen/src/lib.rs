@@ -142,7 +142,8 @@ pub struct BuildReport {
 }
 
 fn date_of(d: &toml::value::Datetime) -> Option<String> {
-    d.date.map(|d| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day))
+    d.date
+        .map(|d| format!("{:04}-{:02}-{:02}", d.year, d.month, d.day))
 }
 
 /// Reads a page: its front matter between `+++` lines, then the Markdown.
@@ -153,14 +154,31 @@ pub fn parse_page(file: &Path, lang: &str, text: &str) -> Result<Page, SiteError
         .unwrap_or_default();
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let Some(rest) = text.strip_prefix("+++\n") else {
-        return Err(err(file, Some(1), "the page must start with a '+++' line opening its TOML front matter"));
+        return Err(err(
+            file,
+            Some(1),
+            "the page must start with a '+++' line opening its TOML front matter",
+        ));
     };
-    let Some(end) = rest.find("\n+++\n").or_else(|| rest.strip_suffix("\n+++").map(|r| r.len())) else {
-        return Err(err(file, Some(1), "the front matter is not closed by a '+++' line"));
+    let Some(end) = rest
+        .find("\n+++\n")
+        .or_else(|| rest.strip_suffix("\n+++").map(|r| r.len()))
+    else {
+        return Err(err(
+            file,
+            Some(1),
+            "the front matter is not closed by a '+++' line",
+        ));
     };
     let front_text = &rest[..end];
     let front: FrontMatter = toml::from_str(front_text).map_err(|e| {
-        let line = e.span().map(|s| front_text[..s.start.min(front_text.len())].lines().count().max(1) + 1);
+        let line = e.span().map(|s| {
+            front_text[..s.start.min(front_text.len())]
+                .lines()
+                .count()
+                .max(1)
+                + 1
+        });
         err(file, line, format!("invalid front matter: {}", e.message()))
     })?;
     let front_lines = front_text.lines().count();
@@ -168,12 +186,22 @@ pub fn parse_page(file: &Path, lang: &str, text: &str) -> Result<Page, SiteError
         return Err(err(
             file,
             Some(2),
-            format!("unknown section '{}' (one of: {})", front.section, SECTIONS.join(", ")),
+            format!(
+                "unknown section '{}' (one of: {})",
+                front.section,
+                SECTIONS.join(", ")
+            ),
         ));
     }
-    for (what, d) in std::iter::once(("updated", &front.updated)).chain(front.changes.iter().map(|c| ("changes.date", &c.date))) {
+    for (what, d) in std::iter::once(("updated", &front.updated))
+        .chain(front.changes.iter().map(|c| ("changes.date", &c.date)))
+    {
         if date_of(d).is_none() || d.time.is_some() {
-            return Err(err(file, Some(2), format!("{what} must be a date (YYYY-MM-DD), not '{d}'")));
+            return Err(err(
+                file,
+                Some(2),
+                format!("{what} must be a date (YYYY-MM-DD), not '{d}'"),
+            ));
         }
     }
     if front.title.trim().is_empty() {
@@ -202,9 +230,11 @@ fn read(file: &Path, errors: &mut Vec<SiteError>) -> Option<String> {
 
 fn write(path: &Path, contents: &str, report: &mut BuildReport) -> Result<(), SiteError> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| err(dir, None, format!("cannot be created: {e}")))?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| err(dir, None, format!("cannot be created: {e}")))?;
     }
-    std::fs::write(path, contents).map_err(|e| err(path, None, format!("cannot be written: {e}")))?;
+    std::fs::write(path, contents)
+        .map_err(|e| err(path, None, format!("cannot be written: {e}")))?;
     report.files += 1;
     Ok(())
 }
@@ -228,7 +258,10 @@ struct SystemRow {
     certification: BTreeMap<String, String>,
 }
 
-fn json_file<T: serde::de::DeserializeOwned>(file: &Path, errors: &mut Vec<SiteError>) -> Option<T> {
+fn json_file<T: serde::de::DeserializeOwned>(
+    file: &Path,
+    errors: &mut Vec<SiteError>,
+) -> Option<T> {
     let text = read(file, errors)?;
     match serde_json::from_str(&text) {
         Ok(v) => Some(v),
@@ -241,14 +274,23 @@ fn json_file<T: serde::de::DeserializeOwned>(file: &Path, errors: &mut Vec<SiteE
 
 /// Reads and checks a KPI file written by `esep kpi export`.
 pub fn read_kpi(file: &Path) -> Result<KpiFile, SiteError> {
-    let text = std::fs::read_to_string(file).map_err(|e| err(file, None, format!("cannot be read: {e}")))?;
-    let v: serde_json::Value = serde_json::from_str(&text).map_err(|e| err(file, Some(e.line()), format!("not JSON: {e}")))?;
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| err(file, None, format!("cannot be read: {e}")))?;
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| err(file, Some(e.line()), format!("not JSON: {e}")))?;
     match v.get("version").and_then(serde_json::Value::as_u64) {
         Some(n) if n == u64::from(KPI_VERSION) => {}
-        Some(n) => return Err(err(file, Some(1), format!("KPI file version {n}; this build reads version {KPI_VERSION}"))),
+        Some(n) => {
+            return Err(err(
+                file,
+                Some(1),
+                format!("KPI file version {n}; this build reads version {KPI_VERSION}"),
+            ));
+        }
         None => return Err(err(file, Some(1), "the KPI file has no version")),
     }
-    serde_json::from_str(&text).map_err(|e| err(file, Some(e.line()), format!("invalid KPI file: {e}")))
+    serde_json::from_str(&text)
+        .map_err(|e| err(file, Some(e.line()), format!("invalid KPI file: {e}")))
 }
 
 pub(crate) fn esc(s: &str) -> String {
@@ -273,26 +315,47 @@ fn render_markdown(page: &Page, slugs: &[String], base: &str) -> Result<String, 
     let events: Vec<Event<'_>> = Parser::new_ext(&page.body, options)
         .into_offset_iter()
         .map(|(event, range)| match event {
-            Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url,
+                title,
+                id,
+            }) => {
                 let dest = dest_url.to_string();
-                let external = dest.contains("://") || dest.starts_with("mailto:") || dest.starts_with("tel:") || dest.starts_with('/') || dest.starts_with('#');
+                let external = dest.contains("://")
+                    || dest.starts_with("mailto:")
+                    || dest.starts_with("tel:")
+                    || dest.starts_with('/')
+                    || dest.starts_with('#');
                 let new_dest = if external {
                     dest_url
                 } else {
-                    let (path, anchor) = dest.split_once('#').map_or((dest.as_str(), ""), |(p, a)| (p, a));
-                    let target = path.strip_suffix(".md").unwrap_or(path).trim_start_matches("./");
+                    let (path, anchor) = dest
+                        .split_once('#')
+                        .map_or((dest.as_str(), ""), |(p, a)| (p, a));
+                    let target = path
+                        .strip_suffix(".md")
+                        .unwrap_or(path)
+                        .trim_start_matches("./");
                     if !path.ends_with(".md") || !slugs.iter().any(|s| s == target) {
                         if first_error.is_none() {
                             first_error = Some(err(
                                 &page.file,
                                 Some(page.body_line + line_of(&page.body, range.start) - 1),
-                                format!("broken internal link '{dest}': no page '{target}' in {}", page.lang),
+                                format!(
+                                    "broken internal link '{dest}': no page '{target}' in {}",
+                                    page.lang
+                                ),
                             ));
                         }
                         dest_url
                     } else {
                         let url = page_url(base, &page.lang, target);
-                        CowStr::from(if anchor.is_empty() { url } else { format!("{url}#{anchor}") })
+                        CowStr::from(if anchor.is_empty() {
+                            url
+                        } else {
+                            format!("{url}#{anchor}")
+                        })
                     }
                 };
                 Event::Start(Tag::Link {
@@ -311,8 +374,19 @@ fn render_markdown(page: &Page, slugs: &[String], base: &str) -> Result<String, 
     }
     let mut html = String::new();
     pulldown_cmark::html::push_html(&mut html, events.into_iter());
-    // Tables scroll on narrow screens instead of overflowing the page.
-    Ok(html.replace("<table>", "<div class=\"table-wrap\"><table>").replace("</table>", "</table></div>"))
+    // Tables scroll on narrow screens instead of overflowing the page; the scrolling region
+    // takes keyboard focus so that it can be scrolled without a mouse.
+    Ok(html
+        .replace("<table>", &table_wrap(i18n::words(&page.lang).table))
+        .replace("</table>", "</table></div>"))
+}
+
+/// The opening of a horizontally scrollable, keyboard-focusable table region.
+pub(crate) fn table_wrap(label: &str) -> String {
+    format!(
+        "<div class=\"table-wrap\" tabindex=\"0\" role=\"region\" aria-label=\"{}\"><table>",
+        esc(label)
+    )
 }
 
 fn org_chart(node: &OrgNode, lang: &str) -> String {
@@ -337,8 +411,13 @@ fn systems_table(rows: &[SystemRow], lang: &str) -> String {
     let w = i18n::words(lang);
     let get = |m: &BTreeMap<String, String>| esc(m.get(lang).map_or("", String::as_str));
     let mut s = format!(
-        "<div class=\"table-wrap\"><table><caption>{}</caption><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
-        w.systems_caption, w.component, w.purpose, w.version, w.certification
+        "{}<caption>{}</caption><thead><tr><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th><th scope=\"col\">{}</th></tr></thead><tbody>",
+        table_wrap(w.systems_caption),
+        w.systems_caption,
+        w.component,
+        w.purpose,
+        w.version,
+        w.certification
     );
     for r in rows {
         s.push_str(&format!(
@@ -357,21 +436,33 @@ fn systems_table(rows: &[SystemRow], lang: &str) -> String {
 pub fn build(opts: &BuildOptions<'_>) -> Result<BuildReport, BuildErrors> {
     let mut errors = Vec::new();
     let settings_file = opts.content.join("site.toml");
-    let settings = read(&settings_file, &mut errors).and_then(|t| match toml::from_str::<SiteToml>(&t) {
-        Ok(s) => Some(s.site),
-        Err(e) => {
-            let line = e.span().map(|s| line_of(&t, s.start));
-            errors.push(err(&settings_file, line, format!("invalid: {}", e.message())));
-            None
-        }
-    });
+    let settings =
+        read(&settings_file, &mut errors).and_then(|t| match toml::from_str::<SiteToml>(&t) {
+            Ok(s) => Some(s.site),
+            Err(e) => {
+                let line = e.span().map(|s| line_of(&t, s.start));
+                errors.push(err(
+                    &settings_file,
+                    line,
+                    format!("invalid: {}", e.message()),
+                ));
+                None
+            }
+        });
     let Some(settings) = settings else {
         return Err(BuildErrors(errors));
     };
     for lang in &settings.languages {
-        for (what, map) in [("title", &settings.title), ("organisation", &settings.organisation)] {
+        for (what, map) in [
+            ("title", &settings.title),
+            ("organisation", &settings.organisation),
+        ] {
             if !map.contains_key(lang) {
-                errors.push(err(&settings_file, None, format!("site.{what} has no '{lang}'")));
+                errors.push(err(
+                    &settings_file,
+                    None,
+                    format!("site.{what} has no '{lang}'"),
+                ));
             }
         }
     }
@@ -383,7 +474,11 @@ pub fn build(opts: &BuildOptions<'_>) -> Result<BuildReport, BuildErrors> {
         let entries = match std::fs::read_dir(&dir) {
             Ok(e) => e,
             Err(e) => {
-                errors.push(err(&dir, None, format!("the language directory cannot be read: {e}")));
+                errors.push(err(
+                    &dir,
+                    None,
+                    format!("the language directory cannot be read: {e}"),
+                ));
                 continue;
             }
         };
@@ -402,25 +497,42 @@ pub fn build(opts: &BuildOptions<'_>) -> Result<BuildReport, BuildErrors> {
         }
     }
     // Every page in every language.
-    let all_slugs: std::collections::BTreeSet<String> = pages.values().flatten().map(|p| p.slug.clone()).collect();
+    let all_slugs: std::collections::BTreeSet<String> =
+        pages.values().flatten().map(|p| p.slug.clone()).collect();
     for lang in &settings.languages {
-        let have: Vec<&str> = pages.get(lang).map(|v| v.iter().map(|p| p.slug.as_str()).collect()).unwrap_or_default();
+        let have: Vec<&str> = pages
+            .get(lang)
+            .map(|v| v.iter().map(|p| p.slug.as_str()).collect())
+            .unwrap_or_default();
         for slug in &all_slugs {
             if !have.contains(&slug.as_str()) {
-                let other = pages.values().flatten().find(|p| &p.slug == slug).map(|p| p.file.clone()).unwrap_or_default();
+                let other = pages
+                    .values()
+                    .flatten()
+                    .find(|p| &p.slug == slug)
+                    .map(|p| p.file.clone())
+                    .unwrap_or_default();
                 errors.push(err(
                     &opts.content.join(lang).join(format!("{slug}.md")),
                     None,
-                    format!("missing: the page exists in another language ({})", other.display()),
+                    format!(
+                        "missing: the page exists in another language ({})",
+                        other.display()
+                    ),
                 ));
             }
         }
         if !have.contains(&"index") {
-            errors.push(err(&opts.content.join(lang).join("index.md"), None, "missing: every language needs a home page"));
+            errors.push(err(
+                &opts.content.join(lang).join("index.md"),
+                None,
+                "missing: every language needs a home page",
+            ));
         }
     }
     let org: Option<OrgNode> = json_file(&opts.content.join("data/org.json"), &mut errors);
-    let systems: Option<Vec<SystemRow>> = json_file(&opts.content.join("data/systems.json"), &mut errors);
+    let systems: Option<Vec<SystemRow>> =
+        json_file(&opts.content.join("data/systems.json"), &mut errors);
     let kpi = match opts.kpi {
         Some(f) => match read_kpi(f) {
             Ok(k) => Some(k),
@@ -472,7 +584,11 @@ pub fn build(opts: &BuildOptions<'_>) -> Result<BuildReport, BuildErrors> {
             }
             if let Some(i) = body.find("{{") {
                 let rest: String = body[i..].chars().take(40).collect();
-                errors.push(err(&page.file, None, format!("unknown placeholder near '{rest}'")));
+                errors.push(err(
+                    &page.file,
+                    None,
+                    format!("unknown placeholder near '{rest}'"),
+                ));
                 continue;
             }
             let html = page_html(&settings, page, &list, &body);
@@ -486,7 +602,11 @@ pub fn build(opts: &BuildOptions<'_>) -> Result<BuildReport, BuildErrors> {
             }
             report.pages += 1;
         }
-        if let Err(e) = write(&opts.out.join(lang).join("feed.xml"), &atom(&settings, lang, &list), &mut report) {
+        if let Err(e) = write(
+            &opts.out.join(lang).join("feed.xml"),
+            &atom(&settings, lang, &list),
+            &mut report,
+        ) {
             errors.push(e);
         }
         pages.insert(lang.clone(), list);
@@ -494,19 +614,30 @@ pub fn build(opts: &BuildOptions<'_>) -> Result<BuildReport, BuildErrors> {
     let root = root_page(&settings);
     for (path, contents) in [
         (opts.out.join("index.html"), root),
-        (opts.out.join("site.css"), include_str!("../assets/site.css").to_string()),
+        (
+            opts.out.join("site.css"),
+            include_str!("../assets/site.css").to_string(),
+        ),
         (opts.out.join("sitemap.xml"), sitemap(&settings, &pages)),
     ] {
         if let Err(e) = write(&path, &contents, &mut report) {
             errors.push(e);
         }
     }
-    if errors.is_empty() { Ok(report) } else { Err(BuildErrors(errors)) }
+    if errors.is_empty() {
+        Ok(report)
+    } else {
+        Err(BuildErrors(errors))
+    }
 }
 
 fn display_date(iso: &str) -> String {
     let p: Vec<&str> = iso.split('-').collect();
-    if p.len() == 3 { format!("{}.{}.{}", p[2], p[1], p[0]) } else { iso.to_string() }
+    if p.len() == 3 {
+        format!("{}.{}.{}", p[2], p[1], p[0])
+    } else {
+        iso.to_string()
+    }
 }
 
 fn page_html(settings: &SiteSettings, page: &Page, list: &[Page], body: &str) -> String {
@@ -520,8 +651,14 @@ fn page_html(settings: &SiteSettings, page: &Page, list: &[Page], body: &str) ->
     let mut switch = String::new();
     for l in &settings.languages {
         let url = page_url(base, l, &page.slug);
-        alternates.push_str(&format!("<link rel=\"alternate\" hreflang=\"{l}\" href=\"{url}\">"));
-        let current = if l == lang { " aria-current=\"true\"" } else { "" };
+        alternates.push_str(&format!(
+            "<link rel=\"alternate\" hreflang=\"{l}\" href=\"{url}\">"
+        ));
+        let current = if l == lang {
+            " aria-current=\"true\""
+        } else {
+            ""
+        };
         switch.push_str(&format!(
             "<li><a href=\"{url}\" hreflang=\"{l}\" lang=\"{l}\"{current}>{}</a></li>",
             i18n::native_name(l)
@@ -533,13 +670,25 @@ fn page_html(settings: &SiteSettings, page: &Page, list: &[Page], body: &str) ->
     ));
     let mut nav = String::new();
     for p in list {
-        let current = if p.slug == page.slug { " aria-current=\"page\"" } else { "" };
-        nav.push_str(&format!("<li><a href=\"{}\"{current}>{}</a></li>", p.url(base), esc(&p.front.title)));
+        let current = if p.slug == page.slug {
+            " aria-current=\"page\""
+        } else {
+            ""
+        };
+        nav.push_str(&format!(
+            "<li><a href=\"{}\"{current}>{}</a></li>",
+            p.url(base),
+            esc(&p.front.title)
+        ));
     }
     let mut history = String::new();
     for c in &page.front.changes {
         let d = date_of(&c.date).unwrap_or_default();
-        history.push_str(&format!("<li><time datetime=\"{d}\">{}</time> — {}</li>", display_date(&d), esc(&c.note)));
+        history.push_str(&format!(
+            "<li><time datetime=\"{d}\">{}</time> — {}</li>",
+            display_date(&d),
+            esc(&c.note)
+        ));
     }
     format!(
         "<!doctype html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
@@ -588,12 +737,21 @@ fn root_page(settings: &SiteSettings) -> String {
 
 fn sitemap(settings: &SiteSettings, pages: &BTreeMap<String, Vec<Page>>) -> String {
     let base = &settings.base_url;
-    let mut s = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" xmlns:xhtml=\"http://www.w3.org/1999/xhtml\">\n");
+    let mut s = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\" xmlns:xhtml=\"http://www.w3.org/1999/xhtml\">\n",
+    );
     for list in pages.values() {
         for p in list {
-            s.push_str(&format!("<url><loc>{}</loc><lastmod>{}</lastmod>", p.url(base), date_of(&p.front.updated).unwrap_or_default()));
+            s.push_str(&format!(
+                "<url><loc>{}</loc><lastmod>{}</lastmod>",
+                p.url(base),
+                date_of(&p.front.updated).unwrap_or_default()
+            ));
             for l in &settings.languages {
-                s.push_str(&format!("<xhtml:link rel=\"alternate\" hreflang=\"{l}\" href=\"{}\"/>", page_url(base, l, &p.slug)));
+                s.push_str(&format!(
+                    "<xhtml:link rel=\"alternate\" hreflang=\"{l}\" href=\"{}\"/>",
+                    page_url(base, l, &p.slug)
+                ));
             }
             s.push_str("</url>\n");
         }
@@ -607,10 +765,17 @@ fn atom(settings: &SiteSettings, lang: &str, pages: &[Page]) -> String {
     let base = &settings.base_url;
     let mut entries: Vec<(String, &Page, &Change)> = pages
         .iter()
-        .flat_map(|p| p.front.changes.iter().map(move |c| (date_of(&c.date).unwrap_or_default(), p, c)))
+        .flat_map(|p| {
+            p.front
+                .changes
+                .iter()
+                .map(move |c| (date_of(&c.date).unwrap_or_default(), p, c))
+        })
         .collect();
     entries.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.slug.cmp(&b.1.slug)));
-    let updated = entries.first().map_or("1970-01-01".to_string(), |e| e.0.clone());
+    let updated = entries
+        .first()
+        .map_or("1970-01-01".to_string(), |e| e.0.clone());
     let mut s = format!(
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"{lang}\">\n<title>{}</title>\n<id>{base}{lang}/feed.xml</id>\n\
          <link rel=\"self\" href=\"{base}{lang}/feed.xml\"/>\n<link href=\"{base}{lang}/\"/>\n<updated>{updated}T00:00:00Z</updated>\n<author><name>{}</name></author>\n",

@@ -441,3 +441,121 @@ fn a_billing_run_killed_midway_resumes_without_duplicates() {
         assert_eq!(orphan_lines, "0", "every UPD has its lines");
     }
 }
+
+#[test]
+fn kpi_export_publishes_monthly_totals_and_withholds_small_months() {
+    for db in backends() {
+        esep_ok(
+            &db,
+            &[
+                "demo",
+                "--accounts",
+                "30",
+                "--months",
+                "2",
+                "--consumers",
+                "2",
+            ],
+        );
+        let last = one(&db, "SELECT MAX(period) FROM upd");
+        let first = one(&db, "SELECT MIN(period) FROM upd");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("kpi.json");
+        let out = esep_ok(
+            &db,
+            &[
+                "kpi",
+                "export",
+                "--period-from",
+                &first,
+                "--period-to",
+                &last,
+                "--out",
+                file.to_str().unwrap(),
+            ],
+        );
+        assert!(out.contains("2 months, 0 withheld"), "{out}");
+        let kpi: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+        assert_eq!(kpi["version"], 1);
+        let m = &kpi["months"][1];
+        assert_eq!(m["accounts_served"], 30, "{}", db.backend);
+        let charged = one(
+            &db,
+            &format!(
+                "SELECT CAST(SUM(total_charged_tiyn) AS BIGINT) FROM upd WHERE period = '{last}'"
+            ),
+        );
+        assert_eq!(
+            esep_core::Money::parse(m["charged"].as_str().unwrap())
+                .unwrap()
+                .tiyn()
+                .to_string(),
+            charged
+        );
+        assert_eq!(m["cabinet_users"], 2);
+        // Payments made in the last month pay the month before: counted there.
+        assert!(
+            m["payments_count"].as_u64().unwrap() > 0
+                || kpi["months"][0]["collection_rate_pct"].is_string()
+        );
+        let text = std::fs::read_to_string(&file).unwrap();
+        for forbidden in ["iin", "phone", "holder", "address"] {
+            assert!(
+                !text.to_lowercase().contains(forbidden),
+                "no personal data: {forbidden}"
+            );
+        }
+        // The site builds from it.
+        let site = dir.path().join("site");
+        esep_ok(
+            &db,
+            &[
+                "site",
+                "build",
+                "--content",
+                &data("../../content"),
+                "--kpi",
+                file.to_str().unwrap(),
+                "--out",
+                site.to_str().unwrap(),
+            ],
+        );
+        assert!(site.join("en/kpi/index.html").exists());
+    }
+    // Fewer than 10 accounts: the month is withheld.
+    let db = common::sqlite();
+    esep_ok(
+        &db,
+        &[
+            "demo",
+            "--accounts",
+            "8",
+            "--months",
+            "1",
+            "--consumers",
+            "1",
+        ],
+    );
+    let p = one(&db, "SELECT MAX(period) FROM upd");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("kpi.json");
+    let out = esep_ok(
+        &db,
+        &[
+            "kpi",
+            "export",
+            "--period-from",
+            &p,
+            "--period-to",
+            &p,
+            "--out",
+            file.to_str().unwrap(),
+        ],
+    );
+    assert!(out.contains("1 withheld"), "{out}");
+    let kpi: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(kpi["months"][0]["suppressed"], true);
+    assert!(kpi["months"][0]["accounts_served"].is_null());
+}

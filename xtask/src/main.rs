@@ -52,7 +52,9 @@ fn cargo() -> Command {
 /// The month before this one, `YYYY-MM` (the demo's last billed period).
 fn previous_month() -> String {
     let out = Command::new("date").arg("+%Y-%m").output().ok();
-    let now = out.map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string()).unwrap_or_default();
+    let now = out
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
     months_before(&now, 1)
 }
 
@@ -107,7 +109,15 @@ fn demo(args: &[String]) -> Result<()> {
     let through = previous_month();
     let from = months_before(&through, 11);
     run(Command::new(&esep)
-        .args(["kpi", "export", "--period-from", &from, "--period-to", &through, "--out"])
+        .args([
+            "kpi",
+            "export",
+            "--period-from",
+            &from,
+            "--period-to",
+            &through,
+            "--out",
+        ])
         .arg(root().join("data/kpi.json"))
         .env("DATABASE_URL", &db))?;
     run(Command::new(&esep)
@@ -250,7 +260,10 @@ fn browser_checks() -> Result<()> {
     ensure_packages("chromium", &["chromium", "chromium-driver"])?;
     ensure_packages("java", &["default-jre-headless"])?;
     let browser_dir = root().join("tests/browser");
-    if !browser_dir.join("node_modules/axe-core").exists() || !browser_dir.join("node_modules/vnu-jar").exists() || !browser_dir.join("node_modules/playwright-core").exists() {
+    if !browser_dir.join("node_modules/axe-core").exists()
+        || !browser_dir.join("node_modules/vnu-jar").exists()
+        || !browser_dir.join("node_modules/playwright-core").exists()
+    {
         run(Command::new("npm")
             .args(["install", "--no-audit", "--no-fund", "--loglevel=error"])
             .current_dir(&browser_dir))?;
@@ -272,10 +285,21 @@ fn browser_checks() -> Result<()> {
         .args(["--errors-only", "--skip-non-html"])
         .arg(&site))?;
     println!("   no errors");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    let db = format!("sqlite://{}", target_dir().join("site-test.sqlite").display());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let db = format!(
+        "sqlite://{}",
+        target_dir().join("site-test.sqlite").display()
+    );
     let mut server = Command::new(&esep)
-        .args(["serve", "--addr", &format!("127.0.0.1:{port}"), "--exit-on-stdin-eof", "--site"])
+        .args([
+            "serve",
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+            "--exit-on-stdin-eof",
+            "--site",
+        ])
         .arg(&site)
         .env("DATABASE_URL", &db)
         .stdin(Stdio::piped())
@@ -337,7 +361,9 @@ fn test(_args: &[String]) -> Result<()> {
         "  pain.001    validated with xmllint against {}",
         xsd.display()
     );
-    println!("  Browser     the transparency site: axe-core in Chromium on every page (kk, ru, en); Nu HTML Checker");
+    println!(
+        "  Browser     the transparency site: axe-core in Chromium on every page (kk, ru, en); Nu HTML Checker"
+    );
     println!(
         "All tests passed in {:.0} s.",
         started.elapsed().as_secs_f64()

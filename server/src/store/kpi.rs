@@ -55,7 +55,10 @@ impl Db {
             let after = p.next().next().first_day().to_string();
             let ps = p.to_string();
             let accounts = self
-                .int("SELECT COUNT(DISTINCT account_id) FROM upd WHERE period = $1", &[&ps])
+                .int(
+                    "SELECT COUNT(DISTINCT account_id) FROM upd WHERE period = $1",
+                    &[&ps],
+                )
                 .await?;
             if (accounts as u64) < MIN_ACCOUNTS {
                 months.push(KpiMonth::withheld(p));
@@ -73,7 +76,10 @@ impl Db {
             let (count, sum) = self.payments_between(&start, &next).await?;
             let (_, next_month) = self.payments_between(&next, &after).await?;
             let users = self
-                .int("SELECT COUNT(*) FROM app_user WHERE role = 'consumer' AND created_at < $1", &[&next])
+                .int(
+                    "SELECT COUNT(*) FROM app_user WHERE role = 'consumer' AND created_at < $1",
+                    &[&next],
+                )
                 .await?;
             let linked = self
                 .int(
@@ -101,7 +107,8 @@ impl Db {
                 }
             }
             hours.sort_unstable();
-            let median = (!hours.is_empty()).then(|| (Decimal::from(hours[hours.len() / 2]) / Decimal::from(60)).round_dp(1));
+            let median = (!hours.is_empty())
+                .then(|| (Decimal::from(hours[hours.len() / 2]) / Decimal::from(60)).round_dp(1));
             months.push(KpiMonth {
                 period: p,
                 suppressed: false,
