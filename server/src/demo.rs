@@ -497,6 +497,16 @@ pub async fn seed(db: &Db, opts: &DemoOptions) -> Result<DemoReport> {
     pb.finish_and_clear();
 
     let users = create_users(db, opts, &service_ids).await?;
+    // The demo's history begins with its first billed month: so do its cabinets.
+    let since = format!("{}T08:00:00Z", periods[0].first_day());
+    sqlx::query("UPDATE app_user SET created_at = $1")
+        .bind(&since)
+        .execute(&db.pool)
+        .await?;
+    sqlx::query("UPDATE user_account SET linked_at = $1")
+        .bind(&since)
+        .execute(&db.pool)
+        .await?;
     add_sandbox_banks(db).await?;
 
     // Bill month by month; between months, synthetic payments (most pay in full).

@@ -10,8 +10,9 @@ const USAGE: &str = "usage:
       build, seed a demo city into data/esep.sqlite (kept between runs), serve it
   cargo xtask test
       every test: unit, API and CLI on SQLite, and on PostgreSQL when DATABASE_URL is set
-  cargo xtask bench [billing|payments] [--accounts N] [--payments N] [--concurrency N]
-      billing run and payment callback figures on SQLite and PostgreSQL, in target/bench/";
+  cargo xtask bench [billing|payments|site] [--accounts N] [--payments N] [--concurrency N]
+      billing run and payment callback figures on SQLite and PostgreSQL, site build time,
+      written to target/bench/";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -385,11 +386,13 @@ fn bench(args: &[String]) -> Result<()> {
     match what.as_deref() {
         None => {
             bench_billing(args)?;
-            bench_payments(args)
+            bench_payments(args)?;
+            bench_site()
         }
         Some("billing") => bench_billing(args),
         Some("payments") => bench_payments(args),
-        Some(other) => bail!("unknown benchmark '{other}' (available: billing, payments)"),
+        Some("site") => bench_site(),
+        Some(other) => bail!("unknown benchmark '{other}' (available: billing, payments, site)"),
     }
 }
 
@@ -429,6 +432,91 @@ fn bench_backends(name: &str) -> Result<Vec<(&'static str, String)>> {
         println!("note: no PostgreSQL reachable at {pg}; benchmarking SQLite only");
     }
     Ok(backends)
+}
+
+/// Writes a synthetic site of `pages` pages (a third per language) for the site benchmark.
+fn synthetic_content(dir: &Path, pages: usize) -> Result<()> {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir.join("data"))?;
+    for f in ["site.toml", "data/org.json", "data/systems.json"] {
+        std::fs::copy(root().join("content").join(f), dir.join(f))?;
+    }
+    let per_lang = pages / 3;
+    for lang in ["kk", "ru", "en"] {
+        std::fs::create_dir_all(dir.join(lang))?;
+        for i in 0..per_lang {
+            let slug = if i == 0 {
+                "index".to_string()
+            } else {
+                format!("page-{i:05}")
+            };
+            let next = format!("page-{:05}", i % (per_lang - 1) + 1);
+            let body = format!(
+                "## Section {i}\n\nҚазақша мәтін, русский текст and English text, with a [link]({next}.md).\n\n\
+                 | Service | Tariff | Unit |\n|---|---|---|\n| Cold water | 91.96 | m³ |\n| Heating | 394.37 | m² |\n\n\
+                 - one\n- two\n- three\n\n{}\n",
+                "Lorem ipsum dolor sit amet, consectetur adipiscing elit. ".repeat(12)
+            );
+            std::fs::write(
+                dir.join(lang).join(format!("{slug}.md")),
+                format!(
+                    "+++\ntitle = \"Page {i}\"\nsection = \"home\"\norder = {i}\nupdated = 2026-11-20\nsummary = \"Synthetic page {i}\"\n[[changes]]\ndate = 2026-11-20\nnote = \"Created\"\n+++\n\n{body}"
+                ),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+fn bench_site() -> Result<()> {
+    run(cargo().args(["build", "--release", "-p", "esep-site"]))?;
+    let bin = target_dir().join("release/esep-site");
+    let out_dir = target_dir().join("bench");
+    let kpi = root().join("site-gen/tests/fixtures/kpi.json");
+    let synthetic = out_dir.join("site-content");
+    synthetic_content(&synthetic, 10_000)?;
+    let mut rows = Vec::new();
+    for (name, content, pages) in [
+        ("real content", root().join("content"), 30usize),
+        ("synthetic", synthetic, 9_999),
+    ] {
+        let out = out_dir.join("site-out");
+        let _ = std::fs::remove_dir_all(&out);
+        let started = Instant::now();
+        let status = Command::new(&bin)
+            .arg("build")
+            .arg("--content")
+            .arg(&content)
+            .arg("--kpi")
+            .arg(&kpi)
+            .arg("--out")
+            .arg(&out)
+            .stdout(Stdio::null())
+            .status()?;
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        if !status.success() {
+            bail!("the {name} site did not build");
+        }
+        rows.push((name, pages, ms, ms / pages as f64));
+    }
+    println!();
+    println!("| site | pages | build ms | ms per page |");
+    println!("|---|---:|---:|---:|");
+    let mut json = String::from("[\n");
+    for (i, (name, pages, ms, per)) in rows.iter().enumerate() {
+        println!("| {name} | {pages} | {ms:.0} | {per:.3} |");
+        json.push_str(&format!(
+            "  {{\"bench\": \"site\", \"site\": \"{name}\", \"pages\": {pages}, \"build_ms\": {ms:.1}, \"ms_per_page\": {per:.4}}}{}\n",
+            if i + 1 < rows.len() { "," } else { "" }
+        ));
+    }
+    json.push(']');
+    std::fs::write(out_dir.join("site.json"), json)?;
+    println!(
+        "Written to {} (Zola's published figure: about 0.9 ms per page)",
+        out_dir.join("site.json").display()
+    );
+    Ok(())
 }
 
 fn bench_payments(args: &[String]) -> Result<()> {
