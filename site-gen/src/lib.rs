@@ -306,7 +306,11 @@ fn line_of(text: &str, byte: usize) -> usize {
 
 /// Renders a page's Markdown; `.md` links become the target page's URL in the same
 /// language, and a link to a page that does not exist is an error at its line.
-fn render_markdown(page: &Page, slugs: &[String], base: &str) -> Result<String, SiteError> {
+fn render_markdown(
+    page: &Page,
+    slugs: &std::collections::BTreeSet<String>,
+    base: &str,
+) -> Result<String, SiteError> {
     use pulldown_cmark::{CowStr, Event, Options, Parser, Tag};
     let mut options = Options::empty();
     options.insert(Options::ENABLE_TABLES);
@@ -337,7 +341,7 @@ fn render_markdown(page: &Page, slugs: &[String], base: &str) -> Result<String, 
                         .strip_suffix(".md")
                         .unwrap_or(path)
                         .trim_start_matches("./");
-                    if !path.ends_with(".md") || !slugs.iter().any(|s| s == target) {
+                    if !path.ends_with(".md") || !slugs.contains(target) {
                         if first_error.is_none() {
                             first_error = Some(err(
                                 &page.file,
@@ -556,12 +560,17 @@ pub fn build(opts: &BuildOptions<'_>) -> Result<BuildReport, BuildErrors> {
             errors.push(e);
         }
     }
-    let slugs: Vec<String> = all_slugs.iter().cloned().collect();
+    let slugs = &all_slugs;
     for lang in &settings.languages {
         let mut list = pages.remove(lang).unwrap_or_default();
         list.sort_by_key(|p| (p.front.order, p.slug.clone()));
+        let mut seen = std::collections::HashSet::new();
+        let sections: Vec<&Page> = list
+            .iter()
+            .filter(|p| seen.insert(p.front.section.clone()))
+            .collect();
         for page in &list {
-            let body = match render_markdown(page, &slugs, &base) {
+            let body = match render_markdown(page, slugs, &base) {
                 Ok(b) => b,
                 Err(e) => {
                     errors.push(e);
@@ -591,7 +600,7 @@ pub fn build(opts: &BuildOptions<'_>) -> Result<BuildReport, BuildErrors> {
                 ));
                 continue;
             }
-            let html = page_html(&settings, page, &list, &body);
+            let html = page_html(&settings, page, &sections, &body);
             let path = if page.slug == "index" {
                 opts.out.join(lang).join("index.html")
             } else {
@@ -640,7 +649,8 @@ fn display_date(iso: &str) -> String {
     }
 }
 
-fn page_html(settings: &SiteSettings, page: &Page, list: &[Page], body: &str) -> String {
+/// A page; `sections` are the first page of each section, which the navigation lists.
+fn page_html(settings: &SiteSettings, page: &Page, sections: &[&Page], body: &str) -> String {
     let lang = &page.lang;
     let w = i18n::words(lang);
     let base = &settings.base_url;
@@ -669,7 +679,7 @@ fn page_html(settings: &SiteSettings, page: &Page, list: &[Page], body: &str) ->
         page_url(base, &settings.default_language, &page.slug)
     ));
     let mut nav = String::new();
-    for p in list {
+    for p in sections {
         let current = if p.slug == page.slug {
             " aria-current=\"page\""
         } else {
