@@ -58,6 +58,8 @@ pub async fn run(db: &Db, opts: &RunOptions) -> Result<RunSummary> {
     for (territory_id, _code) in territories {
         run_territory(db, opts, territory_id, &mut summary).await?;
     }
+    // D8: discrepancies whose correction is now on an issued UPD are corrected.
+    db.refresh_corrections().await?;
     summary.seconds = started.elapsed().as_secs_f64();
     Ok(summary)
 }

@@ -1,11 +1,13 @@
 //! Esep server: storage, the thin API, imports, the billing run, the demo city and the CLI.
 
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod banks;
 pub mod bench;
 pub mod billing_run;
 pub mod demo;
+pub mod duties;
 pub mod import;
 pub mod pain001;
 pub mod readings;

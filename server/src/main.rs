@@ -139,6 +139,21 @@ enum Command {
         #[command(subcommand)]
         command: RegistryCommand,
     },
+    /// Complaints and applications (D13): 15 working days, one extension of at most 5.
+    Complaint {
+        #[command(subcommand)]
+        command: ComplaintCommand,
+    },
+    /// The discrepancy journal (D8, D9).
+    Discrepancy {
+        #[command(subcommand)]
+        command: DiscrepancyCommand,
+    },
+    /// Audits (D7, D10): run the automated checks and keep the results.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Key performance indicators (D14d).
     Kpi {
         #[command(subcommand)]
@@ -155,6 +170,96 @@ enum Command {
         #[command(subcommand)]
         command: BenchCommand,
     },
+}
+
+#[derive(Subcommand)]
+enum ComplaintCommand {
+    /// Register a complaint received by phone, at the office or by letter.
+    Register {
+        #[arg(long)]
+        channel: String,
+        #[arg(long, default_value = "complaint")]
+        kind: String,
+        #[arg(long)]
+        account: Option<String>,
+        #[arg(long)]
+        subject: String,
+        #[arg(long)]
+        body: String,
+        /// The registration date (default today).
+        #[arg(long)]
+        date: Option<String>,
+    },
+    /// Defer the answer once, by 1–5 working days, with a reason (the applicant is told).
+    Extend {
+        number: String,
+        #[arg(long)]
+        days: u32,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Answer a complaint.
+    Answer {
+        number: String,
+        #[arg(long)]
+        text: String,
+    },
+    /// The queue: overdue first, then by deadline.
+    List,
+}
+
+#[derive(Subcommand)]
+enum DiscrepancyCommand {
+    /// Register a discrepancy (late when more than 3 working days after its detection).
+    Register {
+        #[arg(long)]
+        source: String,
+        #[arg(long)]
+        detected: String,
+        #[arg(long)]
+        registered: Option<String>,
+        #[arg(long)]
+        description: String,
+        #[arg(long)]
+        justification: String,
+        #[arg(long)]
+        responsible: String,
+    },
+    /// Correct it with a recalculation on the account's next UPD.
+    Correct {
+        id: i64,
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        service: String,
+        #[arg(long, allow_hyphen_values = true)]
+        amount: String,
+    },
+    /// Close a corrected discrepancy.
+    Close {
+        id: i64,
+        #[arg(long)]
+        note: String,
+    },
+    /// The journal.
+    List,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Run an audit of the UPDs of a range of months.
+    Run {
+        #[arg(long, default_value = "planned")]
+        kind: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        period_from: String,
+        #[arg(long)]
+        period_to: String,
+    },
+    /// The audits kept.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -661,6 +766,214 @@ async fn run_async(database: String, command: Command) -> Result<ExitCode> {
             } else {
                 ExitCode::FAILURE
             })
+        }
+        Command::Complaint { command } => {
+            let db = Db::open(&database).await?;
+            let cal = WorkingCalendar::kazakhstan();
+            let today = chrono::Utc::now().date_naive();
+            let c = match command {
+                ComplaintCommand::Register {
+                    channel,
+                    kind,
+                    account,
+                    subject,
+                    body,
+                    date: d,
+                } => {
+                    let account_id = match account {
+                        Some(n) => Some(
+                            db.account_by_number(&n)
+                                .await?
+                                .with_context(|| format!("no account {n}"))?
+                                .id,
+                        ),
+                        None => None,
+                    };
+                    let registered_on = d.map(|d| date(&d)).transpose()?.unwrap_or(today);
+                    db.register_complaint(
+                        &cal,
+                        &esep_server::duties::NewComplaint {
+                            user_id: None,
+                            account_id,
+                            channel: &channel,
+                            kind: &kind,
+                            subject: &subject,
+                            body: &body,
+                            registered_on,
+                            created_by: None,
+                        },
+                    )
+                    .await?
+                }
+                ComplaintCommand::Extend {
+                    number,
+                    days,
+                    reason,
+                } => {
+                    db.extend_complaint(&cal, &number, days, &reason, None, esep_core::Lang::Kk)
+                        .await?
+                }
+                ComplaintCommand::Answer { number, text } => {
+                    db.answer_complaint(&number, &text, None, today).await?
+                }
+                ComplaintCommand::List => {
+                    for c in db.complaint_queue(today).await? {
+                        println!(
+                            "{} {:<11} {:<9} due {}{} {}",
+                            c.number,
+                            c.kind,
+                            c.status,
+                            c.due,
+                            if c.overdue { " OVERDUE" } else { "" },
+                            c.subject
+                        );
+                    }
+                    return Ok(ExitCode::SUCCESS);
+                }
+            };
+            println!(
+                "{} {} ({}): registered {}, answer due {}{}.",
+                c.number,
+                c.status,
+                c.kind,
+                c.registered_on,
+                c.due,
+                c.extension_reason
+                    .as_ref()
+                    .map(|r| format!(" (extended: {r})"))
+                    .unwrap_or_default()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Discrepancy { command } => {
+            let db = Db::open(&database).await?;
+            let cal = WorkingCalendar::kazakhstan();
+            let today = chrono::Utc::now().date_naive();
+            match command {
+                DiscrepancyCommand::Register {
+                    source,
+                    detected,
+                    registered,
+                    description,
+                    justification,
+                    responsible,
+                } => {
+                    let detected_on = date(&detected)?;
+                    let registered_on = registered.map(|d| date(&d)).transpose()?.unwrap_or(today);
+                    let id = db
+                        .register_discrepancy(
+                            &cal,
+                            &esep_server::duties::NewDiscrepancy {
+                                source: &source,
+                                detected_on,
+                                registered_on,
+                                description: &description,
+                                justification: &justification,
+                                responsible: &responsible,
+                                provider_id: None,
+                                account_id: None,
+                                complaint_id: None,
+                                audit_finding_id: None,
+                            },
+                            None,
+                        )
+                        .await?;
+                    let d = db
+                        .discrepancies()
+                        .await?
+                        .into_iter()
+                        .find(|d| d.id == id)
+                        .context("the discrepancy")?;
+                    println!(
+                        "D-{id} registered {} (detected {}, deadline {}){}; notice sent to {}.",
+                        d.registered_on,
+                        d.detected_on,
+                        d.registration_deadline,
+                        if d.late {
+                            " — LATE: more than 3 working days after detection"
+                        } else {
+                            ""
+                        },
+                        d.responsible
+                    );
+                }
+                DiscrepancyCommand::Correct {
+                    id,
+                    account,
+                    service,
+                    amount,
+                } => {
+                    let amount = esep_core::Money::parse(&amount)?;
+                    let period = db
+                        .correct_discrepancy(id, &account, &service, amount, None)
+                        .await?;
+                    println!(
+                        "D-{id}: a recalculation of {amount} ₸ goes on the UPD of {period} for account {account}."
+                    );
+                }
+                DiscrepancyCommand::Close { id, note } => {
+                    db.close_discrepancy(id, &note, None).await?;
+                    println!("D-{id} closed.");
+                }
+                DiscrepancyCommand::List => {
+                    for d in db.discrepancies().await? {
+                        println!(
+                            "D-{} {:<10} {:<18} detected {} registered {}{} — {}{}",
+                            d.id,
+                            d.status,
+                            d.source,
+                            d.detected_on,
+                            d.registered_on,
+                            if d.late { " LATE" } else { "" },
+                            d.description,
+                            d.correction.map(|c| format!(" [{c}]")).unwrap_or_default()
+                        );
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit { command } => {
+            let db = Db::open(&database).await?;
+            match command {
+                AuditCommand::Run { kind, reason, period_from, period_to } => {
+                    let cal = WorkingCalendar::kazakhstan();
+                    let report = esep_server::audit::run(
+                        &db,
+                        &cal,
+                        &esep_server::audit::AuditRequest {
+                            kind: &kind,
+                            reason: &reason,
+                            from: Period::parse(&period_from)?,
+                            to: Period::parse(&period_to)?,
+                            date: chrono::Utc::now().date_naive(),
+                        },
+                        None,
+                    )
+                    .await?;
+                    println!("Audit A-{}: {} checks, {} findings.", report.id, esep_server::audit::CHECKS.len(), report.findings.len());
+                    for (f, d) in report.findings.iter().zip(&report.discrepancies) {
+                        println!("  [{}] {}: {} → discrepancy D-{d}", f.check, f.subject, f.detail);
+                    }
+                }
+                AuditCommand::List => {
+                    for r in sqlx::query("SELECT id, kind, COALESCE(quarter, ''), audit_date, findings_count, reason FROM audit ORDER BY id")
+                        .fetch_all(&db.pool)
+                        .await?
+                    {
+                        println!(
+                            "A-{} {} {} {} {} findings — {}",
+                            r.try_get::<i64, _>(0)?,
+                            r.try_get::<String, _>(1)?,
+                            r.try_get::<String, _>(2)?,
+                            r.try_get::<String, _>(3)?,
+                            r.try_get::<i64, _>(4)?,
+                            r.try_get::<String, _>(5)?
+                        );
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Command::Kpi {
             command:

@@ -1,6 +1,7 @@
 //! The thin API, `/api/v1`: JSON in and out, errors as `application/problem+json`,
 //! deny by default.
 
+mod duties;
 mod handlers;
 pub mod openapi;
 pub mod payments;
@@ -116,6 +117,14 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
         "/api/v1/banks/{code}/callback",
         "the bank (HMAC-SHA256 signature)",
     ),
+    ("POST", "/api/v1/complaints", "consumer"),
+    ("GET", "/api/v1/complaints", "signed in (their own)"),
+    ("GET", "/api/v1/notices", "signed in (their own)"),
+    ("GET", "/api/v1/operator/complaints", "operator, auditor"),
+    ("POST", "/api/v1/operator/complaints/{number}/extend", "operator"),
+    ("POST", "/api/v1/operator/complaints/{number}/answer", "operator"),
+    ("POST", "/api/v1/debt-requests", "authority"),
+    ("GET", "/api/v1/debt-requests", "auditor"),
 ];
 
 pub fn router(state: AppState) -> Router {
@@ -144,6 +153,21 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/payments", post(payments::create))
         .route("/api/v1/payments/{id}", get(payments::show))
         .route("/api/v1/banks/{code}/callback", post(payments::callback))
+        .route("/api/v1/complaints", post(duties::file).get(duties::mine))
+        .route("/api/v1/notices", get(duties::notices))
+        .route("/api/v1/operator/complaints", get(duties::queue))
+        .route(
+            "/api/v1/operator/complaints/{number}/extend",
+            post(duties::extend),
+        )
+        .route(
+            "/api/v1/operator/complaints/{number}/answer",
+            post(duties::answer),
+        )
+        .route(
+            "/api/v1/debt-requests",
+            post(duties::debt_request).get(duties::debt_requests),
+        )
         .fallback(handlers::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)

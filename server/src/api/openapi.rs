@@ -90,6 +90,11 @@ pub fn spec() -> Value {
                     "last_value": decimal, "last_period": {"oneOf": [period, {"type": "null"}]}}},
                 "ReadingRequest": {"type": "object", "additionalProperties": false, "required": ["meter_id", "value"], "properties": {
                     "meter_id": {"type": "integer"}, "value": decimal, "period": period}},
+                "Complaint": {"type": "object", "required": ["number", "kind", "channel", "subject", "status", "registered_on", "deadline", "due", "overdue"], "properties": {
+                    "number": {"type": "string"}, "kind": {"type": "string"}, "channel": {"type": "string"}, "subject": {"type": "string"}, "body": {"type": "string"},
+                    "account_number": {"type": ["string", "null"]}, "registered_on": date.clone(), "deadline": date.clone(), "extended_deadline": {"type": ["string", "null"]},
+                    "extension_reason": {"type": ["string", "null"]}, "status": {"type": "string", "enum": ["registered", "extended", "answered"]}, "answer": {"type": ["string", "null"]},
+                    "answered_on": {"type": ["string", "null"]}, "due": date.clone(), "overdue": {"type": "boolean"}}},
                 "PaymentRequest": {"type": "object", "additionalProperties": false, "required": ["upd_number", "bank"], "properties": {
                     "upd_number": {"type": "string"}, "bank": {"type": "string"}, "lines": {"type": ["array", "null"], "items": {"type": "integer", "minimum": 0}}, "amount": {"oneOf": [money.clone(), {"type": "null"}]}}},
                 "PaymentCreated": {"type": "object", "required": ["id", "status", "amount", "bank", "redirect_url"], "properties": {
@@ -128,6 +133,22 @@ pub fn spec() -> Value {
                 json!({"parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}], "security": [{"session": []}]}))},
             "/api/v1/banks/{code}/callback": {"post": op("A bank reports a payment's outcome (signed: X-Esep-Timestamp, X-Esep-Signature = sha256=HMAC-SHA256(secret, timestamp.body))", ("200", json!({"type": "object"})), &["400", "401", "404", "409", "422"],
                 json!({"parameters": [{"name": "code", "in": "path", "required": true, "schema": {"type": "string"}}], "requestBody": {"required": true, "content": {"application/json": {"schema": {"type": "object"}}}}}))},
+            "/api/v1/complaints": {
+                "post": op("File a complaint or application (D13): answered within 15 working days", ("201", r("Complaint")), &["400", "401", "403", "413", "415", "422"],
+                    {let mut b = body(json!({"type": "object", "additionalProperties": false, "required": ["kind", "subject", "body"], "properties": {"kind": {"type": "string", "enum": ["complaint", "application"]}, "subject": {"type": "string"}, "body": {"type": "string"}, "account_number": {"type": ["string", "null"]}}})); b["security"] = json!([{"session": []}]); b}),
+                "get": op("My complaints and applications with their deadlines", ("200", json!({"type": "array", "items": r("Complaint")})), &["401"], json!({"security": [{"session": []}]}))
+            },
+            "/api/v1/notices": {"get": op("My notices (e.g. an extended deadline and its reason)", ("200", json!({"type": "array", "items": {"type": "object"}})), &["401"], json!({"security": [{"session": []}]}))},
+            "/api/v1/operator/complaints": {"get": op("The complaint queue: overdue first, then by deadline", ("200", json!({"type": "array", "items": r("Complaint")})), &["401", "403"], json!({"security": [{"session": []}]}))},
+            "/api/v1/operator/complaints/{number}/extend": {"post": op("Extend the deadline once, by 1–5 working days, with a reason", ("200", r("Complaint")), &["400", "401", "403", "413", "415", "422"],
+                {let mut b = body(json!({"type": "object", "additionalProperties": false, "required": ["days", "reason"], "properties": {"days": {"type": "integer", "minimum": 1, "maximum": 5}, "reason": {"type": "string"}}})); b["security"] = json!([{"session": []}]); b["parameters"] = json!([{"name": "number", "in": "path", "required": true, "schema": {"type": "string"}}, lang.clone()]); b})},
+            "/api/v1/operator/complaints/{number}/answer": {"post": op("Answer a complaint", ("200", r("Complaint")), &["400", "401", "403", "413", "415", "422"],
+                {let mut b = body(json!({"type": "object", "additionalProperties": false, "required": ["answer"], "properties": {"answer": {"type": "string"}}})); b["security"] = json!([{"session": []}]); b["parameters"] = json!([{"name": "number", "in": "path", "required": true, "schema": {"type": "string"}}]); b})},
+            "/api/v1/debt-requests": {
+                "post": op("An authority's request for an account's debt (D15); journaled", ("201", json!({"type": "object"})), &["400", "401", "403", "413", "415", "422"],
+                    {let mut b = body(json!({"type": "object", "additionalProperties": false, "required": ["account_number", "legal_basis", "reference"], "properties": {"account_number": {"type": "string"}, "legal_basis": {"type": "string"}, "reference": {"type": "string"}}})); b["security"] = json!([{"session": []}]); b}),
+                "get": op("Every debt request with its legal basis (auditors)", ("200", json!({"type": "array", "items": {"type": "object"}})), &["401", "403"], json!({"security": [{"session": []}]}))
+            },
             "/api/v1/readings": {"post": op("Submit a meter reading", ("201", r("ReadingAccepted")), &["400", "401", "403", "404", "413", "415", "422"],
                 {let mut b = body(r("ReadingRequest")); b["security"] = json!([{"session": []}]); b})}
         }

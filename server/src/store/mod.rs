@@ -33,6 +33,16 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../../migrations/0003_payments.sql"),
         include_str!("../../migrations/0003_payments.sql"),
     ),
+    (
+        "0004_duties",
+        include_str!("../../migrations/0004_duties.sql"),
+        include_str!("../../migrations/0004_duties.sql"),
+    ),
+    (
+        "0005_audit_retention",
+        include_str!("../../migrations/0005_audit_retention.sqlite.sql"),
+        include_str!("../../migrations/0005_audit_retention.postgres.sql"),
+    ),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
