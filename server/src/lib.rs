@@ -11,6 +11,7 @@ pub mod duties;
 pub mod import;
 pub mod pain001;
 pub mod readings;
+pub mod reports;
 pub mod sandbox_bank;
 pub mod settle;
 pub mod store;

@@ -154,6 +154,11 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Reports to providers (D3).
+    Report {
+        #[command(subcommand)]
+        command: ReportCommand,
+    },
     /// Key performance indicators (D14d).
     Kpi {
         #[command(subcommand)]
@@ -260,6 +265,19 @@ enum AuditCommand {
     },
     /// The audits kept.
     List,
+}
+
+#[derive(Subcommand)]
+enum ReportCommand {
+    /// A provider's month: planned charges against payments received and paid out.
+    Provider {
+        #[arg(long)]
+        bin: String,
+        #[arg(long)]
+        period: String,
+        #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
+        format: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -972,6 +990,26 @@ async fn run_async(database: String, command: Command) -> Result<ExitCode> {
                         );
                     }
                 }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report {
+            command:
+                ReportCommand::Provider {
+                    bin,
+                    period,
+                    format,
+                },
+        } => {
+            let period = Period::parse(&period)?;
+            let db = Db::open(&database).await?;
+            let Some(report) = db.provider_report(&bin, period).await? else {
+                anyhow::bail!("no provider with BIN {bin}");
+            };
+            if format == "json" {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", esep_server::reports::csv(&report)?);
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -480,3 +480,77 @@ async fn an_authority_gets_an_accounts_debt_only_with_a_legal_basis_and_auditors
         );
     }
 }
+
+#[tokio::test]
+async fn a_provider_sees_only_its_own_monthly_report_and_it_adds_up() {
+    for db in backends() {
+        let fx = Fixture::seed(
+            db,
+            &["--accounts", "20", "--months", "2", "--consumers", "1"],
+        );
+        let last = one(&fx.db, "SELECT MAX(period) FROM upd");
+        // The demo provider user belongs to the first provider (cold water).
+        let own = one(
+            &fx.db,
+            "SELECT p.bin FROM provider p JOIN app_user u ON u.provider_id = p.id WHERE u.login = 'provider'",
+        );
+        let other = one(
+            &fx.db,
+            &format!("SELECT bin FROM provider WHERE bin <> '{own}' ORDER BY id LIMIT 1"),
+        );
+        let c = signed_in(&fx.server, &fx.staff("provider")).await;
+        let res = c
+            .get(
+                fx.server
+                    .url(&format!("/api/v1/reports/provider?bin={own}&period={last}")),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200, "{}", fx.db.backend);
+        let report: Value = res.json().await.unwrap();
+        let planned: esep_core::Money = report["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| esep_core::Money::parse(r["planned"].as_str().unwrap()).unwrap())
+            .sum();
+        assert_eq!(
+            planned,
+            esep_core::Money::parse(report["total"]["planned"].as_str().unwrap()).unwrap()
+        );
+        let expected = one(
+            &fx.db,
+            &format!(
+                "SELECT CAST(SUM(l.charge_tiyn + l.recalculation_tiyn) AS BIGINT) FROM upd u JOIN upd_line l ON l.upd_id = u.id \
+             JOIN provider p ON p.id = l.provider_id WHERE u.period = '{last}' AND p.bin = '{own}'"
+            ),
+        );
+        assert_eq!(planned.tiyn().to_string(), expected);
+        let res = c
+            .get(fx.server.url(&format!(
+                "/api/v1/reports/provider?bin={other}&period={last}"
+            )))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 403, "another provider's report");
+        // The same report as CSV from the command line.
+        let csv = esep_ok(
+            &fx.db,
+            &[
+                "report", "provider", "--bin", &own, "--period", &last, "--format", "csv",
+            ],
+        );
+        assert!(
+            csv.starts_with(
+                "provider_bin,period,service,territory,planned,received,paid_out,debt\n"
+            ),
+            "{csv}"
+        );
+        assert!(
+            csv.contains(&format!("{own},{last},total,,{planned},")),
+            "{csv}"
+        );
+    }
+}

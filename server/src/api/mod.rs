@@ -5,6 +5,7 @@ mod duties;
 mod handlers;
 pub mod openapi;
 pub mod payments;
+mod reports;
 
 use crate::auth::RateLimiter;
 use crate::store::Db;
@@ -121,10 +122,23 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ("GET", "/api/v1/complaints", "signed in (their own)"),
     ("GET", "/api/v1/notices", "signed in (their own)"),
     ("GET", "/api/v1/operator/complaints", "operator, auditor"),
-    ("POST", "/api/v1/operator/complaints/{number}/extend", "operator"),
-    ("POST", "/api/v1/operator/complaints/{number}/answer", "operator"),
+    (
+        "POST",
+        "/api/v1/operator/complaints/{number}/extend",
+        "operator",
+    ),
+    (
+        "POST",
+        "/api/v1/operator/complaints/{number}/answer",
+        "operator",
+    ),
     ("POST", "/api/v1/debt-requests", "authority"),
     ("GET", "/api/v1/debt-requests", "auditor"),
+    (
+        "GET",
+        "/api/v1/reports/provider",
+        "the provider's users; operator, auditor",
+    ),
 ];
 
 pub fn router(state: AppState) -> Router {
@@ -168,6 +182,7 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/debt-requests",
             post(duties::debt_request).get(duties::debt_requests),
         )
+        .route("/api/v1/reports/provider", get(reports::provider))
         .fallback(handlers::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)

@@ -149,6 +149,8 @@ pub fn spec() -> Value {
                     {let mut b = body(json!({"type": "object", "additionalProperties": false, "required": ["account_number", "legal_basis", "reference"], "properties": {"account_number": {"type": "string"}, "legal_basis": {"type": "string"}, "reference": {"type": "string"}}})); b["security"] = json!([{"session": []}]); b}),
                 "get": op("Every debt request with its legal basis (auditors)", ("200", json!({"type": "array", "items": {"type": "object"}})), &["401", "403"], json!({"security": [{"session": []}]}))
             },
+            "/api/v1/reports/provider": {"get": op("A provider's monthly report (D3): planned charges, payments received and paid out, debt, by service and territory", ("200", json!({"type": "object"})), &["400", "401", "403", "404"],
+                json!({"parameters": [{"name": "bin", "in": "query", "required": true, "schema": {"type": "string"}}, {"name": "period", "in": "query", "required": true, "schema": period.clone()}], "security": [{"session": []}]}))},
             "/api/v1/readings": {"post": op("Submit a meter reading", ("201", r("ReadingAccepted")), &["400", "401", "403", "404", "413", "415", "422"],
                 {let mut b = body(r("ReadingRequest")); b["security"] = json!([{"session": []}]); b})}
         }
