@@ -9,6 +9,7 @@ pub mod billing_run;
 pub mod demo;
 pub mod duties;
 pub mod import;
+pub mod ozhazh;
 pub mod pain001;
 pub mod readings;
 pub mod reports;

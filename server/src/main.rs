@@ -154,6 +154,21 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Exchange with ОЖАЖ, the state housing information system (D4).
+    Ozhazh {
+        #[command(subcommand)]
+        command: OzhazhCommand,
+    },
+    /// Run a SANDBOX ОЖАЖ receiver that validates and acknowledges exchange files.
+    SandboxOzhazh {
+        #[arg(long)]
+        port: u16,
+        /// Answer the first N deliveries 503, to exercise retries.
+        #[arg(long, default_value_t = 0)]
+        fail_first: u32,
+        #[arg(long, hide = true)]
+        exit_on_stdin_eof: bool,
+    },
     /// Reports to providers (D3).
     Report {
         #[command(subcommand)]
@@ -265,6 +280,28 @@ enum AuditCommand {
     },
     /// The audits kept.
     List,
+}
+
+#[derive(Subcommand)]
+enum OzhazhCommand {
+    /// Write the month's exchange file (JSON Lines, docs/ozhazh-exchange.md).
+    Export {
+        #[arg(long)]
+        period: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Deliver the month's file, retrying failures; the attempt is logged.
+    Send {
+        #[arg(long)]
+        period: String,
+        #[arg(long)]
+        url: String,
+        #[arg(long, default_value_t = 5)]
+        attempts: u32,
+    },
+    /// The delivery log.
+    Deliveries,
 }
 
 #[derive(Subcommand)]
@@ -991,6 +1028,56 @@ async fn run_async(database: String, command: Command) -> Result<ExitCode> {
                     }
                 }
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Ozhazh { command } => {
+            let db = Db::open(&database).await?;
+            match command {
+                OzhazhCommand::Export { period, out } => {
+                    let (text, records) = esep_server::ozhazh::export(&db, Period::parse(&period)?).await?;
+                    std::fs::write(&out, text).with_context(|| format!("writing {}", out.display()))?;
+                    println!("{records} records for {period} written to {}.", out.display());
+                }
+                OzhazhCommand::Send { period, url, attempts } => {
+                    let (id, receipt) = esep_server::ozhazh::send(&db, Period::parse(&period)?, &url, attempts).await?;
+                    println!("Delivery {id} of {period} accepted: {receipt}");
+                }
+                OzhazhCommand::Deliveries => {
+                    for r in sqlx::query(
+                        "SELECT id, period, status, attempts, records, COALESCE(last_error, ''), COALESCE(receipt, ''), updated_at FROM exchange_delivery ORDER BY id",
+                    )
+                    .fetch_all(&db.pool)
+                    .await?
+                    {
+                        println!(
+                            "{} {} {} after {} attempts, {} records, {} {} {}",
+                            r.try_get::<i64, _>(0)?,
+                            r.try_get::<String, _>(1)?,
+                            r.try_get::<String, _>(2)?,
+                            r.try_get::<i64, _>(3)?,
+                            r.try_get::<i64, _>(4)?,
+                            r.try_get::<String, _>(7)?,
+                            r.try_get::<String, _>(5)?,
+                            r.try_get::<String, _>(6)?
+                        );
+                    }
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::SandboxOzhazh {
+            port,
+            fail_first,
+            exit_on_stdin_eof,
+        } => {
+            let addr = SocketAddr::from(([127, 0, 0, 1], port));
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("binding {addr}"))?;
+            println!("SANDBOX ОЖАЖ receiver on http://{addr}/api/exchange (not the state system)");
+            axum::serve(listener, esep_server::ozhazh::sandbox_router(fail_first))
+                .with_graceful_shutdown(shutdown(exit_on_stdin_eof))
+                .await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Report {

@@ -554,3 +554,90 @@ async fn a_provider_sees_only_its_own_monthly_report_and_it_adds_up() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_monthly_ozhazh_file_is_validated_acknowledged_and_retried_when_the_receiver_fails() {
+    for db in backends() {
+        esep_ok(
+            &db,
+            &[
+                "demo",
+                "--accounts",
+                "12",
+                "--months",
+                "2",
+                "--consumers",
+                "0",
+            ],
+        );
+        let last = one(&db, "SELECT MAX(period) FROM upd");
+        let port = common::free_port();
+        // The sandbox receiver refuses the first two deliveries with 503.
+        let _receiver = common::Server::spawn(
+            &db,
+            port,
+            &[
+                "sandbox-ozhazh",
+                "--port",
+                &port.to_string(),
+                "--fail-first",
+                "2",
+            ],
+        );
+        let url = format!("http://127.0.0.1:{port}/api/exchange");
+        let out = esep_ok(
+            &db,
+            &[
+                "ozhazh",
+                "send",
+                "--period",
+                &last,
+                "--url",
+                &url,
+                "--attempts",
+                "5",
+            ],
+        );
+        assert!(
+            out.contains("accepted") && out.contains("OZHAZH-SANDBOX-"),
+            "{out}"
+        );
+        let log = esep_ok(&db, &["ozhazh", "deliveries"]);
+        assert!(
+            log.contains("delivered after 3 attempts"),
+            "{}: {log}",
+            db.backend
+        );
+        // A broken file is refused line by line, and the refusal is logged.
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("x.jsonl");
+        esep_ok(
+            &db,
+            &[
+                "ozhazh",
+                "export",
+                "--period",
+                &last,
+                "--out",
+                file.to_str().unwrap(),
+            ],
+        );
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(
+            text.lines()
+                .next()
+                .unwrap()
+                .contains("\"format\":\"esep-ozhazh\"")
+        );
+        let broken = text.replacen("\"record\":\"charge\"", "\"record\":\"charg\"", 1);
+        let res = reqwest::Client::new()
+            .post(&url)
+            .body(broken)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 422);
+        let body = res.text().await.unwrap();
+        assert!(body.contains("unknown record 'charg'"), "{body}");
+    }
+}

@@ -43,6 +43,11 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../../migrations/0005_audit_retention.sqlite.sql"),
         include_str!("../../migrations/0005_audit_retention.postgres.sql"),
     ),
+    (
+        "0006_exchange",
+        include_str!("../../migrations/0006_exchange.sql"),
+        include_str!("../../migrations/0006_exchange.sql"),
+    ),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
