@@ -198,7 +198,14 @@ async fn staff_roles_are_allowed_only_what_they_need() {
         // Operators and auditors read (journaled), providers and akimats are refused.
         for role in ["operator", "auditor"] {
             let c = signed_in(&fx.server, &fx.staff(role)).await;
-            let res = c.get(fx.server.url(&path)).send().await.unwrap();
+            // D11: a staff read says why; without a reason it is refused.
+            problem(c.get(fx.server.url(&path)).send().await.unwrap(), 400).await;
+            let res = c
+                .get(fx.server.url(&path))
+                .header("x-access-reason", "complaint%20C-2026-000001%20%E2%80%94%20%D0%BF%D1%80%D0%BE%D0%B2%D0%B5%D1%80%D0%BA%D0%B0")
+                .send()
+                .await
+                .unwrap();
             assert_eq!(res.status(), 200, "{role} on {}", fx.db.backend);
             // Consumer-only endpoints are not for staff.
             problem(
@@ -639,5 +646,64 @@ async fn no_iin_or_password_reaches_the_server_log() {
         let log = fx.server.log_text();
         assert!(!log.contains(&login), "an IIN is in the log");
         assert!(!log.contains(common::PASSWORD) && !log.contains("a-wrong-secret"));
+    }
+}
+
+#[tokio::test]
+async fn staff_reads_are_journaled_with_their_reason_and_a_consumer_downloads_their_data() {
+    for fx in fixtures() {
+        let (login, accounts) = fx.consumer(2);
+        let auditor = signed_in(&fx.server, &fx.staff("auditor")).await;
+        let res = auditor
+            .get(
+                fx.server
+                    .url(&format!("/api/v1/accounts/{}/meters", accounts[0])),
+            )
+            .header("x-access-reason", "quarterly%20audit%20A-7")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let journal: Vec<Value> = auditor
+            .get(fx.server.url("/api/v1/access-journal?limit=50"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert!(
+            journal
+                .iter()
+                .any(|e| e["reason"] == "quarterly audit A-7" && e["outcome"] == "read"),
+            "{journal:?}"
+        );
+        let c = signed_in(&fx.server, &login).await;
+        let data: Value = c
+            .get(fx.server.url("/api/v1/me/data"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            data["person"]["iin"],
+            login.as_str(),
+            "their own IIN is theirs to see"
+        );
+        assert_eq!(data["accounts"][0]["number"], accounts[0].as_str());
+        assert!(
+            !data["accounts"][0]["payment_documents"]
+                .as_array()
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            !data["accounts"][0]["readings"]
+                .as_array()
+                .unwrap()
+                .is_empty()
+        );
     }
 }

@@ -1,6 +1,9 @@
 //! The API's handlers. Each checks who is asking before it reads anything.
 
-use super::{ApiError, ApiJson, ApiQuery, AppState, ClientIp, SESSION_COOKIE, SignedIn, lang_of};
+use super::{
+    AccessReason, ApiError, ApiJson, ApiQuery, AppState, ClientIp, SESSION_COOKIE, SignedIn,
+    lang_of,
+};
 use crate::auth;
 use crate::store::accounts::{AccountRow, NewReading};
 use crate::store::users::{LoginField, User};
@@ -16,6 +19,7 @@ use esep_core::api::{
 use esep_core::billing::Section;
 use esep_core::{Iin, Lang, Money, Period};
 use serde::Deserialize;
+use sqlx::Row;
 
 pub async fn health(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
     sqlx::query("SELECT 1").execute(&state.db.pool).await?;
@@ -296,6 +300,7 @@ async fn authorize_account(
     user: &User,
     account: Option<AccountRow>,
     what: &str,
+    reason: &AccessReason,
 ) -> Result<AccountRow, ApiError> {
     let not_found = || ApiError::NotFound(format!("no such {what}"));
     let Some(account) = account else {
@@ -316,9 +321,18 @@ async fn authorize_account(
             }
         }
         Role::Operator | Role::Auditor => {
+            // D11: a staff read of personal data says why, and the journal keeps it.
+            let Some(why) = reason.0.as_deref() else {
+                return Err(ApiError::Invalid {
+                    status: StatusCode::BAD_REQUEST,
+                    kind: "access-reason-required",
+                    detail: "staff reads of a consumer's data state why: send an X-Access-Reason header (UTF-8, percent-encoded), e.g. the complaint number".into(),
+                    errors: vec![],
+                });
+            };
             state
                 .db
-                .journal(Some(user.id), what, &resource, "read", None)
+                .journal_staff_read(user.id, what, &resource, why)
                 .await?;
             Ok(account)
         }
@@ -338,10 +352,11 @@ async fn authorize_account(
 pub async fn account_upds(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
+    reason: AccessReason,
     Path(number): Path<String>,
 ) -> Result<Json<Vec<UpdSummary>>, ApiError> {
     let account = state.db.account_by_number(&number).await?;
-    let account = authorize_account(&state, &user, account, "account").await?;
+    let account = authorize_account(&state, &user, account, "account", &reason).await?;
     let upds = state.db.upds_of_account(account.id, 24).await?;
     Ok(Json(upds.iter().map(|u| u.summary()).collect()))
 }
@@ -355,13 +370,14 @@ pub struct LangQuery {
 pub async fn account_meters(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
+    reason: AccessReason,
     Path(number): Path<String>,
     ApiQuery(q): ApiQuery<LangQuery>,
     headers: HeaderMap,
 ) -> Result<Json<Vec<MeterView>>, ApiError> {
     let lang = lang_of(q.lang, &headers);
     let account = state.db.account_by_number(&number).await?;
-    let account = authorize_account(&state, &user, account, "account").await?;
+    let account = authorize_account(&state, &user, account, "account", &reason).await?;
     let next = Period::of(chrono::Utc::now().date_naive()).next();
     let mut out = Vec::new();
     for m in state.db.meters_of_account(account.id).await? {
@@ -389,6 +405,7 @@ pub struct UpdQuery {
 pub async fn upd(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
+    reason: AccessReason,
     Path(number): Path<String>,
     ApiQuery(q): ApiQuery<UpdQuery>,
     headers: HeaderMap,
@@ -399,7 +416,7 @@ pub async fn upd(
         Some(r) => state.db.account_by_id(r.account_id).await?,
         None => None,
     };
-    let account = authorize_account(&state, &user, account, "payment document").await?;
+    let account = authorize_account(&state, &user, account, "payment document", &reason).await?;
     let Some(record) = record else {
         return Err(ApiError::NotFound("no such payment document".into()));
     };
@@ -484,6 +501,7 @@ fn section_title(section: Section, lang: Lang) -> &'static str {
 pub async fn submit_reading(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
+    reason: AccessReason,
     ApiJson(req): ApiJson<ReadingRequest>,
 ) -> Result<(StatusCode, Json<ReadingAccepted>), ApiError> {
     consumer_only(&user)?;
@@ -492,7 +510,7 @@ pub async fn submit_reading(
         Some(m) => state.db.account_by_id(m.account_id).await?,
         None => None,
     };
-    let account = authorize_account(&state, &user, account, "meter").await?;
+    let account = authorize_account(&state, &user, account, "meter", &reason).await?;
     let Some(meter) = meter else {
         return Err(ApiError::NotFound("no such meter".into()));
     };
@@ -564,6 +582,82 @@ pub async fn submit_reading(
             flagged_for_review: flag.is_some(),
         }),
     ))
+}
+
+/// D11: everything held about the signed-in person, to download.
+pub async fn my_data(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let db = &state.db;
+    let person = sqlx::query(
+        "SELECT role, iin, phone, login, display_name, created_at FROM app_user WHERE id = $1",
+    )
+    .bind(user.id)
+    .fetch_one(&db.pool)
+    .await?;
+    let get = |c: &str| -> Result<Option<String>, sqlx::Error> { person.try_get(c) };
+    let mut accounts = Vec::new();
+    for a in db.accounts_of_user(user.id).await? {
+        let upds: Vec<UpdSummary> = db
+            .upds_of_account(a.id, 1000)
+            .await?
+            .iter()
+            .map(|u| u.summary())
+            .collect();
+        let readings = sqlx::query(
+            "SELECT s.code, r.period, r.value, r.taken_on, r.source FROM reading r JOIN meter m ON m.id = r.meter_id \
+             JOIN service s ON s.id = m.service_id WHERE r.account_id = $1 ORDER BY r.period, s.code",
+        )
+        .bind(a.id)
+        .fetch_all(&db.pool)
+        .await?
+        .iter()
+        .map(|r| -> Result<serde_json::Value, sqlx::Error> {
+            Ok(serde_json::json!({"service": r.try_get::<String, _>(0)?, "period": r.try_get::<String, _>(1)?, "value": r.try_get::<String, _>(2)?,
+                "taken_on": r.try_get::<String, _>(3)?, "source": r.try_get::<String, _>(4)?}))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+        let payments = sqlx::query(
+            "SELECT s.code, al.amount_tiyn, al.paid_at, al.source FROM payment_allocation al JOIN service s ON s.id = al.service_id \
+             WHERE al.account_id = $1 ORDER BY al.id",
+        )
+        .bind(a.id)
+        .fetch_all(&db.pool)
+        .await?
+        .iter()
+        .map(|r| -> Result<serde_json::Value, sqlx::Error> {
+            Ok(serde_json::json!({"service": r.try_get::<String, _>(0)?, "amount": Money::from_tiyn(r.try_get(1)?), "paid_at": r.try_get::<String, _>(2)?,
+                "source": r.try_get::<String, _>(3)?}))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+        accounts.push(serde_json::json!({"number": a.number, "address": a.address, "area_m2": a.area_m2, "residents": a.residents,
+            "holder_name": a.holder_name, "payment_documents": upds, "readings": readings, "payments": payments}));
+    }
+    let today = chrono::Utc::now().date_naive();
+    let complaints = db.complaints_of_user(user.id, today).await?;
+    let notices: Vec<serde_json::Value> = db
+        .notifications_of_user(user.id)
+        .await?
+        .into_iter()
+        .map(|(at, subject, body)| serde_json::json!({"at": at, "subject": subject, "body": body}))
+        .collect();
+    db.journal(
+        Some(user.id),
+        "data-export",
+        &format!("user:{}", user.id),
+        "ok",
+        None,
+    )
+    .await?;
+    Ok(Json(serde_json::json!({
+        "exported_at": crate::store::now(),
+        "person": {"role": get("role")?, "iin": get("iin")?, "phone": get("phone")?, "login": get("login")?,
+                   "display_name": get("display_name")?, "registered_at": get("created_at")?},
+        "accounts": accounts,
+        "complaints": complaints,
+        "notices": notices,
+    })))
 }
 
 #[derive(Deserialize)]

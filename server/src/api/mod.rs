@@ -183,6 +183,7 @@ pub fn router(state: AppState) -> Router {
             post(duties::debt_request).get(duties::debt_requests),
         )
         .route("/api/v1/reports/provider", get(reports::provider))
+        .route("/api/v1/me/data", get(handlers::my_data))
         .fallback(handlers::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
@@ -431,6 +432,46 @@ pub fn session_token(parts: &Parts) -> Option<String> {
         .filter_map(|c| c.trim().split_once('='))
         .find(|(k, _)| *k == SESSION_COOKIE)
         .map(|(_, v)| v.to_string())
+}
+
+/// Why a staff member reads personal data (D11): the `X-Access-Reason` header, UTF-8
+/// percent-encoded (e.g. `complaint%20C-2026-000012`).
+pub struct AccessReason(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for AccessReason {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let raw = parts
+            .headers
+            .get("x-access-reason")
+            .and_then(|v| v.to_str().ok());
+        Ok(AccessReason(
+            raw.map(percent_decode)
+                .map(|r| r.trim().to_string())
+                .filter(|r| !r.is_empty()),
+        ))
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%'
+            && let Some(v) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The client's address, when the server was started with connection info.

@@ -151,6 +151,7 @@ pub fn spec() -> Value {
             },
             "/api/v1/reports/provider": {"get": op("A provider's monthly report (D3): planned charges, payments received and paid out, debt, by service and territory", ("200", json!({"type": "object"})), &["400", "401", "403", "404"],
                 json!({"parameters": [{"name": "bin", "in": "query", "required": true, "schema": {"type": "string"}}, {"name": "period", "in": "query", "required": true, "schema": period.clone()}], "security": [{"session": []}]}))},
+            "/api/v1/me/data": {"get": op("Everything held about me, to download (personal data law No. 94-V)", ("200", json!({"type": "object"})), &["401"], json!({"security": [{"session": []}]}))},
             "/api/v1/readings": {"post": op("Submit a meter reading", ("201", r("ReadingAccepted")), &["400", "401", "403", "404", "413", "415", "422"],
                 {let mut b = body(r("ReadingRequest")); b["security"] = json!([{"session": []}]); b})}
         }

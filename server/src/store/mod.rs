@@ -48,6 +48,11 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
         include_str!("../../migrations/0006_exchange.sql"),
         include_str!("../../migrations/0006_exchange.sql"),
     ),
+    (
+        "0007_access_reason",
+        include_str!("../../migrations/0007_access_reason.sql"),
+        include_str!("../../migrations/0007_access_reason.sql"),
+    ),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -121,9 +121,30 @@ impl Db {
         Ok(())
     }
 
+    /// A staff read of personal data, with its stated reason (D11).
+    pub async fn journal_staff_read(
+        &self,
+        user_id: i64,
+        action: &str,
+        resource: &str,
+        reason: &str,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO access_journal (at, user_id, action, resource, outcome, reason) VALUES ($1, $2, $3, $4, 'read', $5)",
+        )
+        .bind(now())
+        .bind(user_id)
+        .bind(action)
+        .bind(resource)
+        .bind(reason)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
     pub async fn journal_entries(&self, limit: i64) -> Result<Vec<JournalEntry>> {
         let rows = sqlx::query(
-            "SELECT at, user_id, action, resource, outcome FROM access_journal ORDER BY id DESC LIMIT $1",
+            "SELECT at, user_id, action, resource, outcome, reason FROM access_journal ORDER BY id DESC LIMIT $1",
         )
         .bind(limit)
         .fetch_all(&self.pool)
@@ -136,6 +157,7 @@ impl Db {
                     action: r.try_get("action")?,
                     resource: r.try_get("resource")?,
                     outcome: r.try_get("outcome")?,
+                    reason: r.try_get("reason")?,
                 })
             })
             .collect()
@@ -166,4 +188,5 @@ pub struct JournalEntry {
     pub action: String,
     pub resource: String,
     pub outcome: String,
+    pub reason: Option<String>,
 }

@@ -1,0 +1,2 @@
+-- D11: a staff read of personal data records why.
+ALTER TABLE access_journal ADD COLUMN reason TEXT;
