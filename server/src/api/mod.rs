@@ -139,6 +139,11 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
         "/api/v1/reports/provider",
         "the provider's users; operator, auditor",
     ),
+    (
+        "GET",
+        "/api/v1/me/data",
+        "signed in (all data held about themselves)",
+    ),
 ];
 
 pub fn router(state: AppState) -> Router {
