@@ -325,6 +325,112 @@ fn browser_checks() -> Result<()> {
     checked
 }
 
+/// schemathesis (PyPI) against the OpenAPI document of a running demo, signed in as a
+/// consumer: no 5xx, and every response conforms to the schema.
+fn api_contract() -> Result<()> {
+    println!("== API contract: schemathesis ==");
+    if !have("st") {
+        run(Command::new("python3").args(["-m", "pip", "install", "-q", "schemathesis==4.32.5"]))?;
+    }
+    let esep = target_dir().join("debug/esep");
+    let file = target_dir().join("contract.sqlite");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+    }
+    let db = format!("sqlite://{}", file.display());
+    let out = Command::new(&esep)
+        .args([
+            "demo",
+            "--accounts",
+            "30",
+            "--months",
+            "2",
+            "--consumers",
+            "2",
+        ])
+        .env("DATABASE_URL", &db)
+        .output()?;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let login = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("consumer"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .context("a demo consumer")?
+        .to_string();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let mut server = Command::new(&esep)
+        .args([
+            "serve",
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+            "--exit-on-stdin-eof",
+            "--signin-ip-limit",
+            "100000",
+        ])
+        .env("DATABASE_URL", &db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()?;
+    let deadline = Instant::now() + std::time::Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if Instant::now() > deadline {
+            let _ = server.kill();
+            bail!("esep serve did not start for the contract test");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let sign_in = Command::new("curl")
+        .args([
+            "-s",
+            "-D",
+            "-",
+            "-o",
+            "/dev/null",
+            "-H",
+            "content-type: application/json",
+            "-d",
+        ])
+        .arg(format!(
+            "{{\"login\":\"{login}\",\"password\":\"demo-password\"}}"
+        ))
+        .arg(format!("http://127.0.0.1:{port}/api/v1/session"))
+        .output()?;
+    let headers = String::from_utf8_lossy(&sign_in.stdout).to_string();
+    let token = headers
+        .lines()
+        .find(|l| {
+            l.to_ascii_lowercase()
+                .starts_with("set-cookie: esep_session=")
+        })
+        .and_then(|l| {
+            l.split_once('=')
+                .map(|(_, v)| v.split(';').next().unwrap_or("").to_string())
+        })
+        .context("the session cookie")?;
+    let checked = run(Command::new("st")
+        .args([
+            "run",
+            &format!("http://127.0.0.1:{port}/api/v1/openapi.json"),
+            "-H",
+        ])
+        .arg(format!("Cookie: esep_session={token}"))
+        .args([
+            "--checks",
+            "not_a_server_error,response_schema_conformance",
+            "--max-examples",
+            "30",
+            "--seed",
+            "20261203",
+            "--exclude-method",
+            "DELETE",
+        ]));
+    let _ = server.kill();
+    let _ = server.wait();
+    checked
+}
+
 fn test(_args: &[String]) -> Result<()> {
     let started = Instant::now();
     ensure_packages("xmllint", &["libxml2-utils"])?;
@@ -349,6 +455,7 @@ fn test(_args: &[String]) -> Result<()> {
     }
     run(&mut t)?;
     browser_checks()?;
+    api_contract()?;
     println!();
     println!("Backends tested:");
     println!("  SQLite      yes (embedded, a fresh file per suite)");

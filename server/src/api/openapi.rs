@@ -21,10 +21,12 @@ fn problem_responses(codes: &[&str]) -> Value {
 fn op(summary: &str, ok: (&str, Value), errors: &[&str], extra: Value) -> Value {
     let mut responses = problem_responses(errors);
     if let Value::Object(m) = &mut responses {
-        m.insert(
-            ok.0.to_string(),
-            json!({"description": "success", "content": {"application/json": {"schema": ok.1}}}),
-        );
+        let success = if ok.0 == "204" {
+            json!({"description": "no content"})
+        } else {
+            json!({"description": "success", "content": {"application/json": {"schema": ok.1}}})
+        };
+        m.insert(ok.0.to_string(), success);
     }
     let mut o = json!({"summary": summary, "responses": responses});
     if let (Value::Object(o), Value::Object(e)) = (&mut o, extra) {
