@@ -144,15 +144,17 @@ pub struct HttpBank {
     client: reqwest::Client,
 }
 
+/// The HTTP client for talking to banks: build it once and share it (it pools connections).
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .unwrap_or_default()
+}
+
 impl HttpBank {
-    pub fn new(row: BankRow) -> HttpBank {
-        HttpBank {
-            row,
-            client: reqwest::Client::builder()
-                .timeout(std::time::Duration::from_secs(10))
-                .build()
-                .unwrap_or_default(),
-        }
+    pub fn new(row: BankRow, client: reqwest::Client) -> HttpBank {
+        HttpBank { row, client }
     }
 
     fn signed(&self, req: reqwest::RequestBuilder, body: &[u8]) -> reqwest::RequestBuilder {

@@ -90,10 +90,14 @@ pub async fn callbacks(db: &Db, payments: usize, concurrency: usize) -> Result<C
         seed ^= seed << 17;
         bodies.swap(i, (seed % (i as u64 + 1)) as usize);
     }
+    db.spawn_checkpointer();
     let state = crate::state(db.clone(), crate::api::Config::default());
     let app = crate::app(state, &crate::StaticDirs::default());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     let server = tokio::spawn(async move { axum::serve(listener, app).await });
     let url = format!("http://{addr}/api/v1/banks/bench/callback");
     let client = reqwest::Client::builder()

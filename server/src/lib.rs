@@ -89,5 +89,6 @@ pub fn state(db: store::Db, config: api::Config) -> api::AppState {
         config: Arc::new(config),
         limits: Arc::new(api::Limits::default()),
         banks: Arc::new(banks().clone()),
+        http: crate::banks::http_client(),
     }
 }

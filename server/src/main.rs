@@ -501,6 +501,7 @@ async fn run_async(database: String, command: Command) -> Result<ExitCode> {
                 public_url: public_url.unwrap_or_else(|| format!("http://{addr}")),
                 ..api::Config::default()
             };
+            db.spawn_checkpointer();
             let mut state = esep_server::state(db.clone(), config);
             state.limits = std::sync::Arc::new(api::Limits {
                 per_ip: esep_server::auth::RateLimiter::new(

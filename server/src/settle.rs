@@ -64,7 +64,9 @@ pub async fn payouts(
         };
         let mut confirmed = status == "confirmed";
         if submit && !confirmed {
-            let ack = HttpBank::new(bank.clone()).submit_payouts(&xml).await?;
+            let ack = HttpBank::new(bank.clone(), crate::banks::http_client())
+                .submit_payouts(&xml)
+                .await?;
             if ack.status == "accepted" && ack.msg_id == msg_id {
                 db.confirm_payout(batch_id, &bank).await?;
                 confirmed = true;
@@ -100,7 +102,9 @@ pub async fn reconcile(db: &Db, bank_code: &str, date: NaiveDate) -> Result<Reco
         .bank_by_code(bank_code)
         .await?
         .with_context(|| format!("no bank '{bank_code}'"))?;
-    let text = HttpBank::new(bank.clone()).fetch_registry(date).await?;
+    let text = HttpBank::new(bank.clone(), crate::banks::http_client())
+        .fetch_registry(date)
+        .await?;
     let mut r = Reconciliation::default();
     for (i, line) in text.lines().enumerate() {
         let n = i + 1;

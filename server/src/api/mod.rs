@@ -78,6 +78,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub limits: Arc<Limits>,
     pub banks: Arc<BankDirectory>,
+    /// One pooled HTTP client for the banks.
+    pub http: reqwest::Client,
 }
 
 /// Every route of the API: method, path (as in the OpenAPI document) and who may call it.

@@ -220,7 +220,7 @@ async fn create_payment(
         })
         .await?;
     let base = state.config.public_url.trim_end_matches('/');
-    let client = HttpBank::new(bank.clone());
+    let client = HttpBank::new(bank.clone(), state.http.clone());
     let created = client
         .create_payment(&CreatePayment {
             payment_id: public_id.clone(),
@@ -320,7 +320,7 @@ pub async fn callback(
         return Err(ApiError::NotFound(format!("no bank '{code}'")));
     };
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
-    let client = HttpBank::new(bank.clone());
+    let client = HttpBank::new(bank.clone(), state.http.clone());
     let cb: Callback = match client.verify_callback(
         header(crate::banks::TIMESTAMP_HEADER),
         header(crate::banks::SIGNATURE_HEADER),

@@ -121,7 +121,8 @@ impl Db {
                         conn.execute(
                             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                              PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
-                             PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;",
+                             PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY; \
+                             PRAGMA wal_autocheckpoint = 4000;",
                         )
                         .await?;
                     }
@@ -138,6 +139,26 @@ impl Db {
         };
         db.migrate().await?;
         Ok(db)
+    }
+
+    /// For a long-running server on SQLite: checkpoints the write-ahead log in the background
+    /// (PASSIVE: never blocks a writer), so that no request pays for a checkpoint.
+    pub fn spawn_checkpointer(&self) {
+        if self.backend != Backend::Sqlite {
+            return;
+        }
+        let pool = self.pool.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+                if pool.is_closed() {
+                    break;
+                }
+                let _ = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                    .execute(&pool)
+                    .await;
+            }
+        });
     }
 
     /// Held for the length of a write transaction on SQLite; nothing on PostgreSQL, whose
