@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{TestDb, backends, esep, esep_ok, query_strings};
+use common::{backends, esep, esep_ok, one, query_strings};
 use std::path::PathBuf;
 
 fn data(name: &str) -> String {
@@ -12,13 +12,6 @@ fn data(name: &str) -> String {
         .join(name)
         .display()
         .to_string()
-}
-
-fn one(db: &TestDb, sql: &str) -> String {
-    query_strings(db, sql)
-        .into_iter()
-        .next()
-        .unwrap_or_default()
 }
 
 #[test]

@@ -3,15 +3,8 @@
 
 mod common;
 
-use common::{Fixture, TestDb, backends, esep, esep_ok, query_strings, signed_in};
+use common::{Fixture, TestDb, backends, esep, esep_ok, one, query_strings, signed_in};
 use serde_json::{Value, json};
-
-fn one(db: &TestDb, sql: &str) -> String {
-    query_strings(db, sql)
-        .into_iter()
-        .next()
-        .unwrap_or_default()
-}
 
 fn calendar(db: &TestDb, date: &str, n: u32) -> String {
     esep_ok(db, &["calendar", "add-working-days", date, &n.to_string()])

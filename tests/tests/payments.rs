@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Server, TestDb, backends, esep, esep_ok, free_port, query_strings, signed_in};
+use common::{Server, TestDb, backends, esep, esep_ok, free_port, one, signed_in};
 use esep_core::{Iban, Money};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -212,13 +212,6 @@ async fn wait_for_quiet_banks(banks: &Banks) {
     }
     // Let any duplicate in flight land.
     tokio::time::sleep(Duration::from_millis(400)).await;
-}
-
-fn one(db: &TestDb, sql: &str) -> String {
-    query_strings(db, sql)
-        .into_iter()
-        .next()
-        .unwrap_or_default()
 }
 
 #[tokio::test]

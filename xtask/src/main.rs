@@ -254,6 +254,35 @@ fn pain001_schema() -> Result<PathBuf> {
     Ok(xsd)
 }
 
+/// Starts `esep serve` on a free port against `db` (it stops when our end of its stdin
+/// closes) and waits until it accepts connections.
+fn spawn_serve(esep: &Path, db: &str, extra: &[&str]) -> Result<(std::process::Child, u16)> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let mut server = Command::new(esep)
+        .args([
+            "serve",
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+            "--exit-on-stdin-eof",
+        ])
+        .args(extra)
+        .env("DATABASE_URL", db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()?;
+    let deadline = Instant::now() + std::time::Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if Instant::now() > deadline {
+            let _ = server.kill();
+            bail!("esep serve did not start");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    Ok((server, port))
+}
+
 /// The transparency site, built from the real content, checked in the machine's Chromium
 /// with axe-core (served by the real `esep serve`) and by the Nu HTML Checker.
 fn browser_checks() -> Result<()> {
@@ -286,34 +315,12 @@ fn browser_checks() -> Result<()> {
         .args(["--errors-only", "--skip-non-html"])
         .arg(&site))?;
     println!("   no errors");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
     let db = format!(
         "sqlite://{}",
         target_dir().join("site-test.sqlite").display()
     );
-    let mut server = Command::new(&esep)
-        .args([
-            "serve",
-            "--addr",
-            &format!("127.0.0.1:{port}"),
-            "--exit-on-stdin-eof",
-            "--site",
-        ])
-        .arg(&site)
-        .env("DATABASE_URL", &db)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()?;
-    let deadline = Instant::now() + std::time::Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if Instant::now() > deadline {
-            let _ = server.kill();
-            bail!("esep serve did not start for the browser checks");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    let site_arg = site.display().to_string();
+    let (mut server, port) = spawn_serve(&esep, &db, &["--site", &site_arg])?;
     println!("== axe-core in Chromium on every page ==");
     let checked = run(Command::new("node")
         .arg(browser_dir.join("site-a11y.mjs"))
@@ -357,30 +364,7 @@ fn api_contract() -> Result<()> {
         .and_then(|l| l.split_whitespace().nth(1))
         .context("a demo consumer")?
         .to_string();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
-    let mut server = Command::new(&esep)
-        .args([
-            "serve",
-            "--addr",
-            &format!("127.0.0.1:{port}"),
-            "--exit-on-stdin-eof",
-            "--signin-ip-limit",
-            "100000",
-        ])
-        .env("DATABASE_URL", &db)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()?;
-    let deadline = Instant::now() + std::time::Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        if Instant::now() > deadline {
-            let _ = server.kill();
-            bail!("esep serve did not start for the contract test");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    let (mut server, port) = spawn_serve(&esep, &db, &["--signin-ip-limit", "100000"])?;
     let sign_in = Command::new("curl")
         .args([
             "-s",

@@ -346,3 +346,11 @@ pub fn execute_err(db: &TestDb, sql: &str) -> String {
     .join()
     .expect("statement thread")
 }
+
+/// The first column of the first row, as text (empty when there is none).
+pub fn one(db: &TestDb, sql: &str) -> String {
+    query_strings(db, sql)
+        .into_iter()
+        .next()
+        .unwrap_or_default()
+}
