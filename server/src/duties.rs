@@ -658,6 +658,76 @@ impl Db {
     }
 }
 
+impl Db {
+    /// D9: the act of a discrepancy, as an A4 PDF: what, when, why, who answers, how it was
+    /// corrected, and its history.
+    pub async fn discrepancy_act(&self, id: i64) -> Result<Vec<u8>> {
+        let d = self
+            .discrepancies()
+            .await?
+            .into_iter()
+            .find(|d| d.id == id)
+            .ok_or_else(|| refuse("id", format!("no discrepancy D-{id}")))?;
+        let events = sqlx::query(
+            "SELECT at, status, note FROM discrepancy_event WHERE discrepancy_id = $1 ORDER BY id",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut doc = crate::pdf::Pdf::new();
+        doc.title(&format!(
+            "Сәйкессіздік туралы акт · Акт о расхождении · Act of discrepancy D-{id}"
+        ));
+        let fields = [
+            ("Көзі · Источник · Source", d.source.clone()),
+            ("Анықталды · Выявлено · Detected", d.detected_on.to_string()),
+            (
+                "Тіркелді · Зарегистрировано · Registered",
+                d.registered_on.to_string(),
+            ),
+            (
+                "Тіркеу мерзімі · Срок · Deadline (D8)",
+                format!(
+                    "{}{}",
+                    d.registration_deadline,
+                    if d.late {
+                        " — мерзімнен кеш · с опозданием · LATE"
+                    } else {
+                        ""
+                    }
+                ),
+            ),
+            (
+                "Сипаттамасы · Описание · Description",
+                d.description.clone(),
+            ),
+            (
+                "Негіздемесі · Обоснование · Justification",
+                d.justification.clone(),
+            ),
+            (
+                "Жауапты · Ответственный · Responsible",
+                d.responsible.clone(),
+            ),
+            ("Күйі · Статус · Status", d.status.clone()),
+            (
+                "Түзету · Исправление · Correction",
+                d.correction.clone().unwrap_or_else(|| "—".into()),
+            ),
+        ];
+        for (label, value) in &fields {
+            doc.field(label, value);
+        }
+        doc.heading("Тарихы · История · History");
+        for e in &events {
+            let (at, status, note): (String, String, String) =
+                (e.try_get(0)?, e.try_get(1)?, e.try_get(2)?);
+            doc.text(&format!("{at}  {status}: {note}"));
+        }
+        doc.finish()
+    }
+}
+
 async fn discrepancy_event(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     id: i64,

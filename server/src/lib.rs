@@ -11,6 +11,7 @@ pub mod duties;
 pub mod import;
 pub mod ozhazh;
 pub mod pain001;
+pub mod pdf;
 pub mod readings;
 pub mod reports;
 pub mod sandbox_bank;

@@ -255,6 +255,12 @@ enum DiscrepancyCommand {
         #[arg(long, allow_hyphen_values = true)]
         amount: String,
     },
+    /// The act of a discrepancy as a PDF (D9).
+    Act {
+        id: i64,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Close a corrected discrepancy.
     Close {
         id: i64,
@@ -312,8 +318,11 @@ enum ReportCommand {
         bin: String,
         #[arg(long)]
         period: String,
-        #[arg(long, default_value = "csv", value_parser = ["csv", "json"])]
+        #[arg(long, default_value = "csv", value_parser = ["csv", "json", "pdf"])]
         format: String,
+        /// Where to write the report (a PDF needs a file; CSV and JSON print when absent).
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -967,6 +976,12 @@ async fn run_async(database: String, command: Command) -> Result<ExitCode> {
                         "D-{id}: a recalculation of {amount} ₸ goes on the UPD of {period} for account {account}."
                     );
                 }
+                DiscrepancyCommand::Act { id, out } => {
+                    let pdf = db.discrepancy_act(id).await?;
+                    std::fs::write(&out, pdf)
+                        .with_context(|| format!("writing {}", out.display()))?;
+                    println!("The act of D-{id} is in {}.", out.display());
+                }
                 DiscrepancyCommand::Close { id, note } => {
                     db.close_discrepancy(id, &note, None).await?;
                     println!("D-{id} closed.");
@@ -1087,6 +1102,7 @@ async fn run_async(database: String, command: Command) -> Result<ExitCode> {
                     bin,
                     period,
                     format,
+                    out,
                 },
         } => {
             let period = Period::parse(&period)?;
@@ -1094,10 +1110,19 @@ async fn run_async(database: String, command: Command) -> Result<ExitCode> {
             let Some(report) = db.provider_report(&bin, period).await? else {
                 anyhow::bail!("no provider with BIN {bin}");
             };
-            if format == "json" {
-                println!("{}", serde_json::to_string_pretty(&report)?);
-            } else {
-                print!("{}", esep_server::reports::csv(&report)?);
+            let bytes = match format.as_str() {
+                "json" => serde_json::to_vec_pretty(&report)?,
+                "pdf" => esep_server::reports::pdf(&report)?,
+                _ => esep_server::reports::csv(&report)?.into_bytes(),
+            };
+            match out {
+                Some(file) => {
+                    std::fs::write(&file, bytes)
+                        .with_context(|| format!("writing {}", file.display()))?;
+                    println!("The {format} report is in {}.", file.display());
+                }
+                None if format == "pdf" => anyhow::bail!("--out FILE: a PDF is written to a file"),
+                None => print!("{}", String::from_utf8_lossy(&bytes)),
             }
             Ok(ExitCode::SUCCESS)
         }

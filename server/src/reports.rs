@@ -157,3 +157,54 @@ pub fn csv(r: &ProviderReport) -> Result<String> {
     }
     String::from_utf8(w.into_inner().context("writing the CSV")?).context("CSV is UTF-8")
 }
+
+/// The report as an A4 PDF (labels in Kazakh, Russian and English).
+pub fn pdf(r: &ProviderReport) -> Result<Vec<u8>> {
+    let mut doc = crate::pdf::Pdf::new();
+    doc.title("Жеткізушіге есеп · Отчёт поставщику · Provider report");
+    doc.field(
+        "Жеткізуші · Поставщик · Provider",
+        &format!("{} (БСН/БИН/BIN {})", r.provider_name, r.provider_bin),
+    );
+    doc.field("Кезең · Период · Period", &r.period.to_string());
+    doc.gap();
+    let cols = |row: &ReportRow| -> [String; 6] {
+        [
+            row.service.clone(),
+            row.territory.clone(),
+            row.planned.display_kzt(),
+            row.received.display_kzt(),
+            row.paid_out.display_kzt(),
+            row.debt.display_kzt(),
+        ]
+    };
+    let at = [0.0, 80.0, 170.0, 250.0, 330.0, 410.0];
+    let header = [
+        "Қызмет/Услуга",
+        "Аумақ/Территория",
+        "Есептелді/Начислено",
+        "Түсті/Поступило",
+        "Аударылды/Перечислено",
+        "Борыш/Долг",
+    ];
+    doc.row(
+        &at.iter()
+            .copied()
+            .zip(header.iter().copied())
+            .collect::<Vec<_>>(),
+        7.5,
+    );
+    for row in r.rows.iter().chain(std::iter::once(&r.total)) {
+        let cells = cols(row);
+        doc.row(
+            &at.iter()
+                .copied()
+                .zip(cells.iter().map(String::as_str))
+                .collect::<Vec<_>>(),
+            8.5,
+        );
+    }
+    doc.gap();
+    doc.text("Есептелді: кезеңнің шығарылған бірыңғай төлем құжаттарындағы жолдар. Начислено: строки выпущенных единых платёжных документов периода. Planned: the lines of the period's issued unified payment documents (D3).");
+    doc.finish()
+}

@@ -392,6 +392,22 @@ fn an_audit_finds_a_corrupted_line_and_a_missing_provider_line_and_the_correctio
         );
         assert_eq!(recalc, "-50000");
         esep_ok(&db, &["discrepancy", "close", &d, "--note", "recalculated"]);
+        // D9: its act, as a PDF whose text reads back.
+        let dir = tempfile::tempdir().unwrap();
+        let act = dir.path().join("act.pdf");
+        esep_ok(
+            &db,
+            &["discrepancy", "act", &d, "--out", act.to_str().unwrap()],
+        );
+        let text = pdf_text(&act);
+        assert!(
+            text.contains("Сәйкессіздік туралы акт") && text.contains(&format!("D-{d}")),
+            "{text}"
+        );
+        assert!(
+            text.contains("closed") && text.contains("recalculation -500.00"),
+            "{text}"
+        );
         let (code, _, err) = esep(&db, &["discrepancy", "close", &d, "--note", "again"]);
         assert_eq!(code, 1, "{err}");
 
@@ -545,6 +561,28 @@ async fn a_provider_sees_only_its_own_monthly_report_and_it_adds_up() {
             csv.contains(&format!("{own},{last},total,,{planned},")),
             "{csv}"
         );
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("report.pdf");
+        esep_ok(
+            &fx.db,
+            &[
+                "report",
+                "provider",
+                "--bin",
+                &own,
+                "--period",
+                &last,
+                "--format",
+                "pdf",
+                "--out",
+                file.to_str().unwrap(),
+            ],
+        );
+        let text = pdf_text(&file);
+        assert!(
+            text.contains("Жеткізушіге есеп") && text.contains(&own) && text.contains("₸"),
+            "{text}"
+        );
     }
 }
 
@@ -633,4 +671,15 @@ async fn the_monthly_ozhazh_file_is_validated_acknowledged_and_retried_when_the_
         let body = res.text().await.unwrap();
         assert!(body.contains("unknown record 'charg'"), "{body}");
     }
+}
+
+/// The text of a PDF, read back with pdftotext (Debian poppler-utils).
+fn pdf_text(file: &std::path::Path) -> String {
+    let out = std::process::Command::new("pdftotext")
+        .arg(file)
+        .arg("-")
+        .output()
+        .expect("pdftotext (Debian package poppler-utils)");
+    assert!(out.status.success(), "pdftotext failed");
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }

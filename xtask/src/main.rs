@@ -418,6 +418,7 @@ fn api_contract() -> Result<()> {
 fn test(_args: &[String]) -> Result<()> {
     let started = Instant::now();
     ensure_packages("xmllint", &["libxml2-utils"])?;
+    ensure_packages("pdftotext", &["poppler-utils"])?;
     let xsd = pain001_schema()?;
     let pg = std::env::var("DATABASE_URL")
         .ok()
