@@ -109,7 +109,14 @@ impl Db {
             Backend::Postgres => url.to_string(),
         };
         let max = match backend {
-            Backend::Sqlite => 4,
+            // Two connections: one writes while one reads. More readers collide with the
+            // writer on the WAL index and SQLite retries them with sleeps (a p99 of ~100 ms
+            // under load, measured with `cargo xtask bench payments`); ESEP_SQLITE_POOL
+            // overrides it.
+            Backend::Sqlite => std::env::var("ESEP_SQLITE_POOL")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(2),
             Backend::Postgres => 16,
         };
         let pool = AnyPoolOptions::new()
