@@ -91,5 +91,6 @@ pub fn state(db: store::Db, config: api::Config) -> api::AppState {
         limits: Arc::new(api::Limits::default()),
         banks: Arc::new(banks().clone()),
         http: crate::banks::http_client(),
+        bank_cache: Default::default(),
     }
 }

@@ -80,6 +80,40 @@ pub struct AppState {
     pub banks: Arc<BankDirectory>,
     /// One pooled HTTP client for the banks.
     pub http: reqwest::Client,
+    /// The banks by code, read from the database at most every 30 s (a changed secret or
+    /// address applies within that time).
+    pub bank_cache: Arc<std::sync::Mutex<BankCache>>,
+}
+
+/// When the banks were last read, and the banks by code.
+#[derive(Default)]
+pub struct BankCache(
+    Option<std::time::Instant>,
+    std::collections::HashMap<String, crate::store::payments::BankRow>,
+);
+
+impl AppState {
+    /// A bank by its code, from the cache when it is fresh.
+    pub async fn bank(
+        &self,
+        code: &str,
+    ) -> anyhow::Result<Option<crate::store::payments::BankRow>> {
+        {
+            let cache = self.bank_cache.lock().unwrap_or_else(|e| e.into_inner());
+            if cache
+                .0
+                .is_some_and(|t| t.elapsed() < Duration::from_secs(30))
+                && let Some(b) = cache.1.get(code)
+            {
+                return Ok(Some(b.clone()));
+            }
+        }
+        let banks = self.db.banks().await?;
+        let mut cache = self.bank_cache.lock().unwrap_or_else(|e| e.into_inner());
+        cache.1 = banks.into_iter().map(|b| (b.code.clone(), b)).collect();
+        cache.0 = Some(std::time::Instant::now());
+        Ok(cache.1.get(code).cloned())
+    }
 }
 
 /// Every route of the API: method, path (as in the OpenAPI document) and who may call it.

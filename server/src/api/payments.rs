@@ -316,7 +316,7 @@ pub async fn callback(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let Some(bank) = state.db.bank_by_code(&code).await? else {
+    let Some(bank) = state.bank(&code).await? else {
         return Err(ApiError::NotFound(format!("no bank '{code}'")));
     };
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
