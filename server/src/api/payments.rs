@@ -371,6 +371,13 @@ pub async fn callback(
         return Err(ApiError::invalid("callback-rejected", "amount", detail));
     }
     let outcome = match cb.status {
+        // A payment's status becomes succeeded in the transaction that credits it, so a
+        // repeated report of a credited payment is answered without touching the ledger.
+        CallbackStatus::Succeeded
+            if matches!(payment.status.as_str(), "succeeded" | "reversed") =>
+        {
+            "duplicate"
+        }
         CallbackStatus::Succeeded => {
             match state.db.credit_payment(&payment, &bank, &cb.at).await? {
                 Credit::Credited(_) => "credited",
