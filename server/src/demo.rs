@@ -227,27 +227,14 @@ pub async fn seed(db: &Db, opts: &DemoOptions) -> Result<DemoReport> {
             .fetch_one(&mut *tx)
             .await?
             .try_get(0)?;
-    let usc_bin = Bin::generate(
-        25,
-        9,
-        BinKind {
-            entity: BinEntity::ResidentLegalEntity,
-            unit: BinUnit::HeadOffice,
-        },
-        10_001,
-    )
-    .or_else(|| {
-        Bin::generate(
-            25,
-            9,
-            BinKind {
-                entity: BinEntity::ResidentLegalEntity,
-                unit: BinUnit::HeadOffice,
-            },
-            10_002,
-        )
-    })
-    .ok_or_else(|| anyhow::anyhow!("no BIN for the demo USC"))?;
+    let head_office = BinKind {
+        entity: BinEntity::ResidentLegalEntity,
+        unit: BinUnit::HeadOffice,
+    };
+    // A serial whose check digit is undefined is skipped, as the registry would.
+    let usc_bin = (10_001..10_100)
+        .find_map(|serial| Bin::generate(25, 9, head_office, serial))
+        .ok_or_else(|| anyhow::anyhow!("no BIN for the demo USC"))?;
     let usc: i64 = sqlx::query("INSERT INTO usc (bin, name) VALUES ($1, $2) RETURNING id")
         .bind(usc_bin.to_string())
         .bind("Demo Unified Settlement Center LLP (fictional)")
@@ -262,17 +249,10 @@ pub async fn seed(db: &Db, opts: &DemoOptions) -> Result<DemoReport> {
 
     let mut service_ids: Vec<(String, i64, i64)> = Vec::new();
     for (n, p) in PROVIDERS.iter().enumerate() {
-        let mut serial = 20_000 + n as u32 * 10;
-        let bin = loop {
-            let kind = BinKind {
-                entity: BinEntity::ResidentLegalEntity,
-                unit: BinUnit::HeadOffice,
-            };
-            if let Some(b) = Bin::generate(5 + n as u32, 3, kind, serial) {
-                break b;
-            }
-            serial += 1;
-        };
+        let first = 20_000 + n as u32 * 10;
+        let bin = (first..first + 100)
+            .find_map(|serial| Bin::generate(5 + n as u32, 3, head_office, serial))
+            .ok_or_else(|| anyhow::anyhow!("no BIN for a demo provider"))?;
         let iban = Iban::from_parts(p.bank, &format!("KZT{:010}", 4_100_100 + n as u64 * 7919))?;
         let bank = crate::banks().lookup(&iban).cloned();
         let provider: i64 = sqlx::query(

@@ -169,8 +169,9 @@ impl Db {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        complaint_event(
+        record_event(
             &mut tx,
+            History::Complaint,
             id,
             c.created_by,
             "registered",
@@ -285,8 +286,9 @@ impl Db {
         .await?
         .ok_or_else(|| refuse("days", format!("{number} was extended or answered meanwhile")))?
         .try_get(0)?;
-        complaint_event(
+        record_event(
             &mut tx,
+            History::Complaint,
             id,
             actor,
             "extended",
@@ -333,7 +335,15 @@ impl Db {
         .await?
         .ok_or_else(|| refuse("number", format!("{number} is already answered")))?
         .try_get(0)?;
-        complaint_event(&mut tx, id, actor, "answered", "answer sent").await?;
+        record_event(
+            &mut tx,
+            History::Complaint,
+            id,
+            actor,
+            "answered",
+            "answer sent",
+        )
+        .await?;
         sqlx::query("INSERT INTO notification (user_id, channel, subject, body, created_at) VALUES ($1, 'cabinet', $2, $3, $4)")
             .bind(owner)
             .bind(number)
@@ -361,14 +371,30 @@ impl Db {
     }
 }
 
-async fn complaint_event(
+/// The history of a complaint or a discrepancy: one event per change of status.
+#[derive(Clone, Copy)]
+enum History {
+    Complaint,
+    Discrepancy,
+}
+
+async fn record_event(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    history: History,
     id: i64,
     actor: Option<i64>,
     status: &str,
     note: &str,
 ) -> Result<()> {
-    sqlx::query("INSERT INTO complaint_event (complaint_id, at, actor_id, status, note) VALUES ($1, $2, $3, $4, $5)")
+    let sql = match history {
+        History::Complaint => {
+            "INSERT INTO complaint_event (complaint_id, at, actor_id, status, note) VALUES ($1, $2, $3, $4, $5)"
+        }
+        History::Discrepancy => {
+            "INSERT INTO discrepancy_event (discrepancy_id, at, actor_id, status, note) VALUES ($1, $2, $3, $4, $5)"
+        }
+    };
+    sqlx::query(sql)
         .bind(id)
         .bind(now())
         .bind(actor)
@@ -483,7 +509,7 @@ impl Db {
                 format!("notice with justification sent to {}", d.responsible.trim()),
             ),
         ] {
-            discrepancy_event(&mut tx, id, actor, status, &note).await?;
+            record_event(&mut tx, History::Discrepancy, id, actor, status, &note).await?;
         }
         sqlx::query("INSERT INTO notification (user_id, channel, subject, body, created_at) VALUES (NULL, 'email', $1, $2, $3)")
             .bind(format!("Discrepancy D-{id} for {}", d.responsible.trim()))
@@ -591,8 +617,9 @@ impl Db {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        discrepancy_event(
+        record_event(
             &mut tx,
+            History::Discrepancy,
             id,
             actor,
             "correcting",
@@ -622,8 +649,9 @@ impl Db {
                 .execute(&mut *tx)
                 .await?;
             if done.rows_affected() == 1 {
-                discrepancy_event(
+                record_event(
                     &mut tx,
+                    History::Discrepancy,
                     id,
                     None,
                     "corrected",
@@ -652,7 +680,7 @@ impl Db {
                 ),
             ));
         }
-        discrepancy_event(&mut tx, id, actor, "closed", note).await?;
+        record_event(&mut tx, History::Discrepancy, id, actor, "closed", note).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -726,24 +754,6 @@ impl Db {
         }
         doc.finish()
     }
-}
-
-async fn discrepancy_event(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    id: i64,
-    actor: Option<i64>,
-    status: &str,
-    note: &str,
-) -> Result<()> {
-    sqlx::query("INSERT INTO discrepancy_event (discrepancy_id, at, actor_id, status, note) VALUES ($1, $2, $3, $4, $5)")
-        .bind(id)
-        .bind(now())
-        .bind(actor)
-        .bind(status)
-        .bind(note)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
 }
 
 #[cfg(test)]
