@@ -106,6 +106,8 @@ pub struct UpdView {
     pub total_charged: Money,
     pub total_due: Money,
     pub to_pay: Money,
+    /// What is still to pay now, after the payments received since the UPD was issued.
+    pub remaining: Money,
     pub versions: Vec<u32>,
 }
 
@@ -138,6 +140,8 @@ pub struct LineView {
     pub recalculation: Money,
     pub paid: Money,
     pub due: Money,
+    /// What is still due on the line now: `due` less the payments since the UPD was issued.
+    pub remaining: Money,
     /// The charge in words, in the requested language.
     pub formula: String,
     pub explanation: Explanation,
@@ -194,4 +198,170 @@ pub struct Problem {
     pub detail: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+}
+
+// Payments (issue "Payments through banks").
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentRequest {
+    pub upd_number: String,
+    /// The bank's code (see GET /api/v1/banks).
+    pub bank: String,
+    /// Pay only these lines (their `line_no`); all lines when absent.
+    #[serde(default)]
+    pub lines: Option<Vec<u32>>,
+    /// The amount; what is due on the chosen (or all) lines when absent.
+    #[serde(default)]
+    pub amount: Option<Money>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PaymentCreated {
+    pub id: String,
+    pub status: String,
+    pub amount: Money,
+    pub bank: String,
+    pub redirect_url: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct AllocationView {
+    pub service_code: String,
+    pub provider_bin: String,
+    pub amount: Money,
+    pub advance: Money,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PaymentView {
+    pub id: String,
+    pub status: String,
+    pub amount: Money,
+    pub bank: String,
+    pub upd_number: String,
+    pub allocations: Vec<AllocationView>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BankView {
+    pub code: String,
+    pub name: String,
+}
+
+
+// Applications and complaints (D13).
+
+/// An application or complaint with its legal deadline (15 working days, once extended by at
+/// most 5 with a reason).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Complaint {
+    pub number: String,
+    pub kind: String,
+    pub channel: String,
+    pub subject: String,
+    pub body: String,
+    pub account_number: Option<String>,
+    pub registered_on: NaiveDate,
+    pub deadline: NaiveDate,
+    pub extended_deadline: Option<NaiveDate>,
+    pub extension_reason: Option<String>,
+    pub status: String,
+    pub answer: Option<String>,
+    pub answered_on: Option<NaiveDate>,
+    /// The deadline in force: the extended one if there is one.
+    pub due: NaiveDate,
+    pub overdue: bool,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComplaintRequest {
+    /// `complaint` or `application`.
+    pub kind: String,
+    pub subject: String,
+    pub body: String,
+    /// The account it concerns, if any (one of the applicant's own).
+    #[serde(default)]
+    pub account_number: Option<String>,
+}
+
+
+// History (the cabinet's last 12 months).
+
+/// What was charged for one service in one period (charge plus recalculation).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceAmount {
+    pub service_code: String,
+    pub service_name: String,
+    pub amount: Money,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryPeriod {
+    pub period: Period,
+    pub upd_number: String,
+    pub total_charged: Money,
+    pub to_pay: Money,
+    pub services: Vec<ServiceAmount>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentSummary {
+    pub id: String,
+    pub created_at: String,
+    pub amount: Money,
+    pub bank: String,
+    pub status: String,
+    pub upd_number: String,
+}
+
+/// The last 12 UPDs (oldest first) and the last payments (newest first) of an account.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct History {
+    pub account_number: String,
+    pub periods: Vec<HistoryPeriod>,
+    pub payments: Vec<PaymentSummary>,
+}
+
+// Consultation (D12): the cabinet chat.
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatMessage {
+    pub id: i64,
+    pub thread_id: i64,
+    /// True when an operator wrote it.
+    pub from_operator: bool,
+    /// The operator's or the consumer's display name.
+    pub author: String,
+    pub body: String,
+    pub at: String,
+}
+
+/// A consumer's conversation and whether someone is there to answer now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatView {
+    pub thread_id: Option<i64>,
+    pub messages: Vec<ChatMessage>,
+    /// Operators are at work now (the published hours, Almaty time).
+    pub open_now: bool,
+    /// When the next working period starts (Almaty time, `YYYY-MM-DDTHH:MM`), if closed.
+    pub next_open: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChatPost {
+    pub body: String,
+}
+
+/// One conversation in the operators' list.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChatThreadSummary {
+    pub thread_id: i64,
+    pub consumer: String,
+    pub last_message: String,
+    pub last_at: String,
+    /// The last word is the consumer's: an answer is owed.
+    pub waiting: bool,
 }

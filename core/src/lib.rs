@@ -7,6 +7,7 @@
 pub mod api;
 pub mod billing;
 pub mod calendar;
+pub mod hours;
 pub mod i18n;
 pub mod ids;
 pub mod kpi;

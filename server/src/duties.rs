@@ -31,25 +31,7 @@ fn refuse(field: &'static str, message: impl Into<String>) -> anyhow::Error {
     })
 }
 
-#[derive(Clone, Debug, Serialize)]
-pub struct Complaint {
-    pub number: String,
-    pub kind: String,
-    pub channel: String,
-    pub subject: String,
-    pub body: String,
-    pub account_number: Option<String>,
-    pub registered_on: NaiveDate,
-    pub deadline: NaiveDate,
-    pub extended_deadline: Option<NaiveDate>,
-    pub extension_reason: Option<String>,
-    pub status: String,
-    pub answer: Option<String>,
-    pub answered_on: Option<NaiveDate>,
-    /// The deadline in force: the extended one if there is one.
-    pub due: NaiveDate,
-    pub overdue: bool,
-}
+pub use esep_core::api::Complaint;
 
 pub struct NewComplaint<'a> {
     pub user_id: Option<i64>,

@@ -92,5 +92,6 @@ pub fn state(db: store::Db, config: api::Config) -> api::AppState {
         banks: Arc::new(banks().clone()),
         http: crate::banks::http_client(),
         bank_cache: Default::default(),
+        chat: Default::default(),
     }
 }

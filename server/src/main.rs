@@ -519,6 +519,7 @@ async fn run_async(database: String, command: Command) -> Result<ExitCode> {
                 ),
                 ..api::Limits::default()
             });
+            let hub = state.chat.clone();
             let app = esep_server::app(state, &StaticDirs { site, cabinet });
             let listener = tokio::net::TcpListener::bind(addr)
                 .await
@@ -531,7 +532,11 @@ async fn run_async(database: String, command: Command) -> Result<ExitCode> {
                 listener,
                 app.into_make_service_with_connect_info::<SocketAddr>(),
             )
-            .with_graceful_shutdown(shutdown(exit_on_stdin_eof))
+            .with_graceful_shutdown(async move {
+                shutdown(exit_on_stdin_eof).await;
+                // Open chat streams would hold the shutdown forever: end them.
+                hub.close();
+            })
             .await?;
             Ok(ExitCode::SUCCESS)
         }

@@ -4,7 +4,8 @@
 
 use anyhow::{Result, anyhow};
 use krilla::Document;
-use krilla::geom::Point;
+use krilla::geom::{PathBuilder, Point, Rect};
+use krilla::paint::Fill;
 use krilla::page::PageSettings;
 use krilla::text::{Font, TextDirection};
 
@@ -20,9 +21,20 @@ struct Item {
     text: String,
 }
 
+/// A QR code's dark modules, drawn as squares.
+struct Qr {
+    page: usize,
+    x: f32,
+    y: f32,
+    module: f32,
+    width: usize,
+    dark: Vec<bool>,
+}
+
 /// A document built line by line, paginated as it grows.
 pub struct Pdf {
     pages: Vec<Vec<Item>>,
+    codes: Vec<Qr>,
     y: f32,
 }
 
@@ -30,6 +42,7 @@ impl Default for Pdf {
     fn default() -> Self {
         Pdf {
             pages: vec![Vec::new()],
+            codes: Vec::new(),
             y: MARGIN,
         }
     }
@@ -105,15 +118,71 @@ impl Pdf {
         self.advance(8.0);
     }
 
+    /// A QR code of `text`, `size` points wide, with a caption beside it (medium error
+    /// correction, a quiet zone of four modules as the standard asks).
+    pub fn qr(&mut self, text: &str, size: f32, caption: &str) -> Result<()> {
+        let code = qrcode::QrCode::with_error_correction_level(text, qrcode::EcLevel::M)
+            .map_err(|e| anyhow!("the QR code cannot hold {} bytes: {e}", text.len()))?;
+        let width = code.width();
+        let dark = code
+            .to_colors()
+            .into_iter()
+            .map(|c| c == qrcode::Color::Dark)
+            .collect();
+        let module = size / (width + 8) as f32;
+        let top = self.y + 6.0;
+        self.advance(size + 12.0);
+        self.codes.push(Qr {
+            page: self.pages.len() - 1,
+            x: MARGIN,
+            y: top,
+            module,
+            width,
+            dark,
+        });
+        let lines = wrap(caption, 60);
+        let mut y = top + 24.0;
+        if let Some(page) = self.pages.last_mut() {
+            for line in lines {
+                page.push(Item {
+                    x: MARGIN + size + 16.0,
+                    y,
+                    size: 10.0,
+                    text: line,
+                });
+                y += 14.0;
+            }
+        }
+        Ok(())
+    }
+
     pub fn finish(self) -> Result<Vec<u8>> {
         let font =
             Font::new(FONT.into(), 0).ok_or_else(|| anyhow!("the embedded font cannot be read"))?;
         let mut document = Document::new();
-        for items in &self.pages {
+        for (index, items) in self.pages.iter().enumerate() {
             let settings =
                 PageSettings::from_wh(WIDTH, HEIGHT).ok_or_else(|| anyhow!("A4 page size"))?;
             let mut page = document.start_page_with(settings);
             let mut surface = page.surface();
+            for qr in self.codes.iter().filter(|q| q.page == index) {
+                let mut path = PathBuilder::new();
+                for (i, _) in qr.dark.iter().enumerate().filter(|(_, d)| **d) {
+                    let (col, row) = ((i % qr.width) as f32, (i / qr.width) as f32);
+                    if let Some(rect) = Rect::from_xywh(
+                        qr.x + (col + 4.0) * qr.module,
+                        qr.y + (row + 4.0) * qr.module,
+                        qr.module,
+                        qr.module,
+                    ) {
+                        path.push_rect(rect);
+                    }
+                }
+                if let Some(path) = path.finish() {
+                    surface.set_fill(Some(Fill::default()));
+                    surface.draw_path(&path);
+                }
+            }
             for item in items {
                 surface.draw_text(
                     Point::from_xy(item.x, item.y),

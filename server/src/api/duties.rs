@@ -6,7 +6,7 @@ use crate::duties::{Complaint, NewComplaint, Refusal};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use esep_core::api::{FieldError, Role};
+use esep_core::api::{ComplaintRequest, FieldError, Role};
 use esep_core::{Lang, Money, WorkingCalendar};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -29,18 +29,6 @@ fn refused(e: anyhow::Error) -> ApiError {
 
 fn today() -> chrono::NaiveDate {
     chrono::Utc::now().date_naive()
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ComplaintRequest {
-    /// `complaint` or `application`.
-    pub kind: String,
-    pub subject: String,
-    pub body: String,
-    /// The account it concerns, if any (one of the applicant's own).
-    #[serde(default)]
-    pub account_number: Option<String>,
 }
 
 pub async fn file(

@@ -295,7 +295,7 @@ fn link_refused() -> ApiError {
 }
 
 /// Whether `user` may read the account; staff reads and refused attempts are journaled.
-async fn authorize_account(
+pub async fn authorize_account(
     state: &AppState,
     user: &User,
     account: Option<AccountRow>,
@@ -411,16 +411,37 @@ pub async fn upd(
     headers: HeaderMap,
 ) -> Result<Json<UpdView>, ApiError> {
     let lang = lang_of(q.lang, &headers);
-    let record = state.db.upd_by_number(&number, q.version).await?;
+    Ok(Json(
+        upd_view(&state, &user, &reason, &number, q.version, lang).await?,
+    ))
+}
+
+/// A UPD as the reader may see it: the holder of the account, or staff who said why.
+pub async fn upd_view(
+    state: &AppState,
+    user: &User,
+    reason: &AccessReason,
+    number: &str,
+    version: Option<u32>,
+    lang: Lang,
+) -> Result<UpdView, ApiError> {
+    let record = state.db.upd_by_number(number, version).await?;
     let account = match &record {
         Some(r) => state.db.account_by_id(r.account_id).await?,
         None => None,
     };
-    let account = authorize_account(&state, &user, account, "payment document", &reason).await?;
+    let account = authorize_account(state, user, account, "payment document", reason).await?;
     let Some(record) = record else {
         return Err(ApiError::NotFound("no such payment document".into()));
     };
     let lines = state.db.upd_lines(record.id).await?;
+    let outstanding = state.db.outstanding(record.id).await?;
+    let remaining_of = |line_no: u32| {
+        outstanding
+            .iter()
+            .find(|o| o.line_no == line_no)
+            .map_or(Money::ZERO, |o| o.due.max(Money::ZERO))
+    };
     let mut sections: Vec<SectionView> = Vec::new();
     for line in lines {
         if sections.last().is_none_or(|s| s.section != line.section) {
@@ -463,12 +484,13 @@ pub async fn upd(
             recalculation: line.recalculation,
             paid: line.paid,
             due: line.due,
+            remaining: remaining_of(line.line_no),
             formula: esep_core::billing::formula(&line.explanation, line.unit, lang),
             explanation: line.explanation,
         });
     }
     let versions = state.db.upd_versions(&record.number).await?;
-    Ok(Json(UpdView {
+    Ok(UpdView {
         number: record.number,
         account_number: account.number,
         address: account.address,
@@ -483,8 +505,9 @@ pub async fn upd(
         total_charged: record.total_charged,
         total_due: record.total_due,
         to_pay: record.to_pay,
+        remaining: outstanding.iter().map(|o| o.due.max(Money::ZERO)).sum(),
         versions,
-    }))
+    })
 }
 
 fn section_title(section: Section, lang: Lang) -> &'static str {

@@ -1,6 +1,7 @@
 //! The thin API, `/api/v1`: JSON in and out, errors as `application/problem+json`,
 //! deny by default.
 
+pub mod cabinet;
 mod duties;
 mod handlers;
 pub mod openapi;
@@ -83,6 +84,8 @@ pub struct AppState {
     /// The banks by code, read from the database at most every 30 s (a changed secret or
     /// address applies within that time).
     pub bank_cache: Arc<std::sync::Mutex<BankCache>>,
+    /// The chat's live event streams (D12).
+    pub chat: Arc<cabinet::ChatHub>,
 }
 
 /// When the banks were last read, and the banks by code.
@@ -225,6 +228,18 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/reports/provider", get(reports::provider))
         .route("/api/v1/me/data", get(handlers::my_data))
+        .route(
+            "/api/v1/accounts/{number}/history",
+            get(cabinet::history),
+        )
+        .route("/api/v1/upds/{number}/pdf", get(cabinet::upd_pdf))
+        .route("/api/v1/chat", get(cabinet::chat).post(cabinet::chat_post))
+        .route("/api/v1/chat/events", get(cabinet::chat_events))
+        .route("/api/v1/operator/chats", get(cabinet::operator_chats))
+        .route(
+            "/api/v1/operator/chats/{id}",
+            get(cabinet::operator_thread).post(cabinet::operator_answer),
+        )
         .fallback(handlers::not_found)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)

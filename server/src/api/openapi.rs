@@ -76,17 +76,17 @@ pub fn spec() -> Value {
                     "current_upd": {"oneOf": [r("UpdSummary"), {"type": "null"}]}}},
                 "LinkAccountRequest": {"type": "object", "additionalProperties": false, "required": ["account_number", "last_upd_total"], "properties": {
                     "account_number": {"type": "string"}, "last_upd_total": money}},
-                "LineView": {"type": "object", "required": ["line_no", "service_code", "service_name", "unit", "quantity", "opening", "charge", "recalculation", "paid", "due", "formula", "explanation"], "properties": {
+                "LineView": {"type": "object", "required": ["line_no", "service_code", "service_name", "unit", "quantity", "opening", "charge", "recalculation", "paid", "due", "remaining", "formula", "explanation"], "properties": {
                     "line_no": {"type": "integer"}, "service_code": {"type": "string"}, "service_name": {"type": "string"}, "unit": {"type": "string"}, "quantity": decimal,
-                    "opening": money, "charge": money, "recalculation": money, "paid": money, "due": money, "formula": {"type": "string"}, "explanation": {"type": "object"}}},
+                    "opening": money, "charge": money, "recalculation": money, "paid": money, "due": money, "remaining": money, "formula": {"type": "string"}, "explanation": {"type": "object"}}},
                 "ProviderGroup": {"type": "object", "required": ["provider_id", "name", "bin", "lines", "total_due"], "properties": {
                     "provider_id": {"type": "integer"}, "name": {"type": "string"}, "bin": {"type": "string"}, "lines": {"type": "array", "items": r("LineView")}, "total_due": money}},
                 "SectionView": {"type": "object", "required": ["section", "title", "providers", "total_due"], "properties": {
                     "section": {"type": "string", "enum": ["utility", "additional"]}, "title": {"type": "string"}, "providers": {"type": "array", "items": r("ProviderGroup")}, "total_due": money}},
-                "UpdView": {"type": "object", "required": ["number", "account_number", "address", "area_m2", "residents", "period", "version", "reason", "issued_at", "due_date", "sections", "total_charged", "total_due", "to_pay", "versions"], "properties": {
+                "UpdView": {"type": "object", "required": ["number", "account_number", "address", "area_m2", "residents", "period", "version", "reason", "issued_at", "due_date", "sections", "total_charged", "total_due", "to_pay", "remaining", "versions"], "properties": {
                     "number": {"type": "string"}, "account_number": {"type": "string"}, "address": {"type": "string"}, "area_m2": decimal, "residents": {"type": "integer"},
                     "period": period, "version": {"type": "integer"}, "reason": {"type": ["string", "null"]}, "issued_at": {"type": "string"}, "due_date": date,
-                    "sections": {"type": "array", "items": r("SectionView")}, "total_charged": money, "total_due": money, "to_pay": money, "versions": {"type": "array", "items": {"type": "integer"}}}},
+                    "sections": {"type": "array", "items": r("SectionView")}, "total_charged": money, "total_due": money, "to_pay": money, "remaining": money, "versions": {"type": "array", "items": {"type": "integer"}}}},
                 "MeterView": {"type": "object", "required": ["id", "service_code", "service_name", "unit", "serial", "last_value", "last_period"], "properties": {
                     "id": {"type": "integer"}, "service_code": {"type": "string"}, "service_name": {"type": "string"}, "unit": {"type": "string"}, "serial": {"type": "string"},
                     "last_value": decimal, "last_period": {"oneOf": [period, {"type": "null"}]}}},
@@ -104,6 +104,18 @@ pub fn spec() -> Value {
                 "PaymentView": {"type": "object", "required": ["id", "status", "amount", "bank", "upd_number", "allocations"], "properties": {
                     "id": {"type": "string"}, "status": {"type": "string", "enum": ["created", "pending", "succeeded", "declined", "reversed"]}, "amount": money, "bank": {"type": "string"}, "upd_number": {"type": "string"},
                     "allocations": {"type": "array", "items": {"type": "object", "required": ["service_code", "provider_bin", "amount", "advance"], "properties": {"service_code": {"type": "string"}, "provider_bin": {"type": "string"}, "amount": money, "advance": money}}}}},
+                "History": {"type": "object", "required": ["account_number", "periods", "payments"], "properties": {
+                    "account_number": {"type": "string"},
+                    "periods": {"type": "array", "items": {"type": "object", "required": ["period", "upd_number", "total_charged", "to_pay", "services"], "properties": {
+                        "period": period, "upd_number": {"type": "string"}, "total_charged": money, "to_pay": money,
+                        "services": {"type": "array", "items": {"type": "object", "required": ["service_code", "service_name", "amount"], "properties": {"service_code": {"type": "string"}, "service_name": {"type": "string"}, "amount": money}}}}}},
+                    "payments": {"type": "array", "items": {"type": "object", "required": ["id", "created_at", "amount", "bank", "status", "upd_number"], "properties": {
+                        "id": {"type": "string"}, "created_at": {"type": "string"}, "amount": money, "bank": {"type": "string"}, "status": {"type": "string"}, "upd_number": {"type": "string"}}}}}},
+                "ChatMessage": {"type": "object", "required": ["id", "thread_id", "from_operator", "author", "body", "at"], "properties": {
+                    "id": {"type": "integer"}, "thread_id": {"type": "integer"}, "from_operator": {"type": "boolean"}, "author": {"type": "string"}, "body": {"type": "string"}, "at": {"type": "string"}}},
+                "ChatView": {"type": "object", "required": ["thread_id", "messages", "open_now", "next_open"], "properties": {
+                    "thread_id": {"type": ["integer", "null"]}, "messages": {"type": "array", "items": r("ChatMessage")}, "open_now": {"type": "boolean"}, "next_open": {"type": ["string", "null"]}}},
+                "ChatPost": {"type": "object", "additionalProperties": false, "required": ["body"], "properties": {"body": {"type": "string"}}},
                 "ReadingAccepted": {"type": "object", "required": ["meter_id", "period", "previous", "value", "consumption", "flagged_for_review"], "properties": {
                     "meter_id": {"type": "integer"}, "period": period, "previous": decimal, "value": decimal, "consumption": decimal, "flagged_for_review": {"type": "boolean"}}}
             }
@@ -153,6 +165,27 @@ pub fn spec() -> Value {
             },
             "/api/v1/reports/provider": {"get": op("A provider's monthly report (D3): planned charges, payments received and paid out, debt, by service and territory", ("200", json!({"type": "object"})), &["400", "401", "403", "404"],
                 json!({"parameters": [{"name": "bin", "in": "query", "required": true, "schema": {"type": "string"}}, {"name": "period", "in": "query", "required": true, "schema": period.clone()}], "security": [{"session": []}]}))},
+            "/api/v1/accounts/{number}/history": {"get": op("The last 12 UPDs with the amounts by service, and the last payments (D1)", ("200", r("History")), &["400", "401", "403", "404"],
+                json!({"parameters": [number.clone(), lang.clone()], "security": [{"session": []}]}))},
+            "/api/v1/upds/{number}/pdf": {"get": {"summary": "The UPD on paper (T8): A4 PDF, fonts embedded, with a QR code that opens its payment page",
+                "parameters": [number.clone(), lang.clone(), {"name": "version", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 0}}], "security": [{"session": []}],
+                "responses": {let mut m = problem_responses(&["400", "401", "403", "404"]); m["200"] = json!({"description": "the PDF", "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}); m}}},
+            "/api/v1/chat": {
+                "get": op("My consultation chat (D12) and whether operators are at work now", ("200", r("ChatView")), &["401", "403"], json!({"security": [{"session": []}]})),
+                "post": op("Write to the operators; out of hours the message is kept for the next working time", ("201", r("ChatMessage")), &["400", "401", "403", "413", "415", "422"],
+                    {let mut b = body(r("ChatPost")); b["security"] = json!([{"session": []}]); b})
+            },
+            "/api/v1/chat/events": {"get": {"summary": "New chat messages as server-sent events (event `message`, data a ChatMessage): a consumer's own, or all for operators",
+                "security": [{"session": []}],
+                "responses": {let mut m = problem_responses(&["401", "403"]); m["200"] = json!({"description": "an event stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}}); m}}},
+            "/api/v1/operator/chats": {"get": op("Conversations, those waiting for an answer first", ("200", json!({"type": "array", "items": {"type": "object", "required": ["thread_id", "consumer", "last_message", "last_at", "waiting"], "properties": {
+                "thread_id": {"type": "integer"}, "consumer": {"type": "string"}, "last_message": {"type": "string"}, "last_at": {"type": "string"}, "waiting": {"type": "boolean"}}}})), &["401", "403"], json!({"security": [{"session": []}]}))},
+            "/api/v1/operator/chats/{id}": {
+                "get": op("One conversation's messages (journaled)", ("200", json!({"type": "array", "items": r("ChatMessage")})), &["401", "403", "404"],
+                    json!({"parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}], "security": [{"session": []}]})),
+                "post": op("Answer a conversation", ("201", r("ChatMessage")), &["400", "401", "403", "404", "413", "415", "422"],
+                    {let mut b = body(r("ChatPost")); b["security"] = json!([{"session": []}]); b["parameters"] = json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}]); b})
+            },
             "/api/v1/me/data": {"get": op("Everything held about me, to download (personal data law No. 94-V)", ("200", json!({"type": "object"})), &["401"], json!({"security": [{"session": []}]}))},
             "/api/v1/readings": {"post": op("Submit a meter reading", ("201", r("ReadingAccepted")), &["400", "401", "403", "404", "413", "415", "422"],
                 {let mut b = body(r("ReadingRequest")); b["security"] = json!([{"session": []}]); b})}

@@ -10,56 +10,11 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use esep_core::Money;
-use esep_core::api::{FieldError, Role};
+use esep_core::api::{
+    AllocationView, BankView, FieldError, PaymentCreated, PaymentRequest, PaymentView, Role,
+};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PaymentRequest {
-    pub upd_number: String,
-    /// The bank's code (see GET /api/v1/banks).
-    pub bank: String,
-    /// Pay only these lines (their `line_no`); all lines when absent.
-    #[serde(default)]
-    pub lines: Option<Vec<u32>>,
-    /// The amount; what is due on the chosen (or all) lines when absent.
-    #[serde(default)]
-    pub amount: Option<Money>,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct PaymentCreated {
-    pub id: String,
-    pub status: String,
-    pub amount: Money,
-    pub bank: String,
-    pub redirect_url: String,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct AllocationView {
-    pub service_code: String,
-    pub provider_bin: String,
-    pub amount: Money,
-    pub advance: Money,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct PaymentView {
-    pub id: String,
-    pub status: String,
-    pub amount: Money,
-    pub bank: String,
-    pub upd_number: String,
-    pub allocations: Vec<AllocationView>,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct BankView {
-    pub code: String,
-    pub name: String,
-}
 
 pub async fn banks(
     State(state): State<AppState>,

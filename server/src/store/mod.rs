@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod billing;
+pub mod chat;
 pub mod imports;
 pub mod kpi;
 pub mod payments;
@@ -52,6 +53,11 @@ const MIGRATIONS: &[(&str, &str, &str)] = &[
         "0007_access_reason",
         include_str!("../../migrations/0007_access_reason.sql"),
         include_str!("../../migrations/0007_access_reason.sql"),
+    ),
+    (
+        "0008_chat",
+        include_str!("../../migrations/0008_chat.sql"),
+        include_str!("../../migrations/0008_chat.sql"),
     ),
 ];
 

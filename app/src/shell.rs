@@ -1,0 +1,105 @@
+//! The frame of every page: skip link, header with the language switch (remembered), the
+//! navigation, and the router.
+
+use crate::pages::*;
+use crate::widgets::{Ctx, ctx, remember_lang, remembered_lang};
+use esep_core::Lang;
+use esep_core::api::Role;
+use leptos::prelude::*;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::path;
+
+#[component]
+pub fn App() -> impl IntoView {
+    let lang = remembered_lang();
+    remember_lang(lang);
+    let ctx = Ctx::new(lang);
+    provide_context(ctx);
+    leptos::task::spawn_local(async move {
+        match crate::api::me().await {
+            Ok(me) => ctx.me.set(me),
+            Err(_) => ctx.me.set(None),
+        }
+        ctx.checked.set(true);
+    });
+    Effect::new(move |_| {
+        let t = ctx.t();
+        document().set_title(t.brand);
+    });
+    view! {
+        <Router>
+            <a class="skip" href="#main">{move || ctx.t().skip}</a>
+            <Header />
+            <main id="main" tabindex="-1">
+                <Routes fallback=|| view! { <Fallback /> }>
+                    <Route path=path!("/cabinet") view=AccountsPage />
+                    <Route path=path!("/cabinet/upds/:number") view=UpdPage />
+                    <Route path=path!("/cabinet/upds/:number/pay") view=PayPage />
+                    <Route path=path!("/cabinet/payments/:id") view=ResultPage />
+                    <Route path=path!("/cabinet/accounts/:number/history") view=HistoryPage />
+                    <Route path=path!("/cabinet/accounts/:number/readings") view=ReadingsPage />
+                    <Route path=path!("/cabinet/complaints") view=ComplaintsPage />
+                    <Route path=path!("/cabinet/chat") view=ChatPage />
+                    <Route path=path!("/cabinet/operator") view=OperatorPage />
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+#[component]
+fn Header() -> impl IntoView {
+    let ctx = ctx();
+    let t = move || ctx.t();
+    let sign_out = move |_| {
+        leptos::task::spawn_local(async move {
+            if crate::api::sign_out().await.is_ok() {
+                ctx.me.set(None);
+                let navigate = leptos_router::hooks::use_navigate();
+                navigate("/cabinet", Default::default());
+            }
+        });
+    };
+    let switch = Lang::ALL
+        .into_iter()
+        .map(|l| {
+            view! {
+                <button
+                    type="button"
+                    class="lang"
+                    lang=l.code()
+                    aria-pressed=move || if ctx.lang.get() == l { "true" } else { "false" }
+                    on:click=move |_| {
+                        ctx.lang.set(l);
+                        remember_lang(l);
+                    }
+                >
+                    {crate::i18n::text(l).lang_name}
+                </button>
+            }
+        })
+        .collect_view();
+    view! {
+        <header class="top">
+            <div class="bar">
+                <a class="brand" href="/cabinet">{move || t().brand}</a>
+                <nav class="langs" aria-label=move || t().language>{switch}</nav>
+            </div>
+            <Show when=move || ctx.me.get().is_some()>
+                <nav class="menu" aria-label=move || t().brand>
+                    <Show when=move || ctx.me.with(|m| m.as_ref().is_some_and(|m| m.role == Role::Consumer))>
+                        <a href="/cabinet">{move || t().nav_accounts}</a>
+                        <a href="/cabinet/complaints">{move || t().nav_complaints}</a>
+                        <a href="/cabinet/chat">{move || t().nav_chat}</a>
+                    </Show>
+                    <Show when=move || ctx.me.with(|m| m.as_ref().is_some_and(|m| m.role == Role::Operator))>
+                        <a href="/cabinet/operator">{move || t().nav_operator}</a>
+                    </Show>
+                    <button type="button" class="link" on:click=sign_out>
+                        {move || t().sign_out}
+                    </button>
+                </nav>
+            </Show>
+        </header>
+    }
+}
