@@ -649,5 +649,7 @@ pub fn text(lang: Lang) -> &'static Text {
 
 /// A date as people write it in Kazakhstan: 25.01.2027.
 pub fn date(d: chrono::NaiveDate) -> String {
-    d.format("%d.%m.%Y").to_string()
+    use chrono::Datelike;
+    // By hand: chrono's strftime machinery would add kilobytes to the wasm.
+    format!("{:02}.{:02}.{}", d.day(), d.month(), d.year())
 }

@@ -36,7 +36,7 @@ fn param(name: &'static str) -> impl Fn() -> String + Copy + Send + Sync + 'stat
 #[component]
 pub fn SignIn() -> impl IntoView {
     let ctx = ctx();
-    let t = move || ctx.t();
+    let t = ctx.t();
     let login = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
@@ -82,13 +82,13 @@ pub fn SignIn() -> impl IntoView {
     let password_error = Signal::derive(errors.at("password"));
     view! {
         <section class="narrow">
-            <h1>{move || t().signin_title}</h1>
-            <p>{move || t().signin_intro}</p>
+            <h1>{t.signin_title}</h1>
+            <p>{t.signin_intro}</p>
             <form novalidate on:submit=submit>
                 <ErrorSummary errors=errors />
                 <div class="field" class:field-invalid=move || login_error.get().is_some()>
-                    <label for="login">{move || t().login_label}</label>
-                    <p class="hint" id="login-hint">{move || t().login_hint}</p>
+                    <label for="login">{t.login_label}</label>
+                    <p class="hint" id="login-hint">{t.login_hint}</p>
                     <FieldError id="login" message=login_error />
                     <input
                         id="login"
@@ -105,7 +105,7 @@ pub fn SignIn() -> impl IntoView {
                     />
                 </div>
                 <div class="field" class:field-invalid=move || password_error.get().is_some()>
-                    <label for="password">{move || t().password_label}</label>
+                    <label for="password">{t.password_label}</label>
                     <FieldError id="password" message=password_error />
                     <input
                         id="password"
@@ -118,7 +118,7 @@ pub fn SignIn() -> impl IntoView {
                     />
                 </div>
                 <button type="submit" class="button" disabled=move || busy.get()>
-                    {move || t().signin_button}
+                    {t.signin_button}
                 </button>
             </form>
         </section>
@@ -137,14 +137,14 @@ pub fn AccountsPage() -> impl IntoView {
 #[component]
 fn Accounts() -> impl IntoView {
     let ctx = ctx();
-    let t = move || ctx.t();
+    let t = ctx.t();
     let data = RwSignal::new(Load::Loading);
     let reload = move || load_into(data, api::accounts());
     reload();
-    let list = move || match data.get() {
+    let list = dynamic(move || match data.get() {
         Load::Loading => view! { <Loading /> }.into_any(),
         Load::Failed(e) => view! { <Failure error=e retry=Callback::new(move |_| reload()) /> }.into_any(),
-        Load::Ready(accounts) if accounts.is_empty() => view! { <p>{move || t().no_accounts}</p> }.into_any(),
+        Load::Ready(accounts) if accounts.is_empty() => view! { <p>{t.no_accounts}</p> }.into_any(),
         Load::Ready(accounts) => accounts
             .into_iter()
             .map(|a| {
@@ -152,34 +152,34 @@ fn Accounts() -> impl IntoView {
                 let upd = a.current_upd.clone();
                 view! {
                     <article class="card account">
-                        <h2>{move || t().account} " " {a.number.clone()}</h2>
+                        <h2>{t.account} " " {a.number.clone()}</h2>
                         <p>{a.address.clone()}</p>
                         {upd.map(|u| {
                             view! {
                                 <dl class="facts">
-                                    <div><dt>{move || t().period}</dt><dd>{u.period.to_string()}</dd></div>
-                                    <div><dt>{move || t().to_pay}</dt><dd>{kzt(u.to_pay)}</dd></div>
-                                    <div><dt>{move || t().due_date}</dt><dd>{date(u.due_date)}</dd></div>
+                                    <div><dt>{t.period}</dt><dd>{u.period.to_string()}</dd></div>
+                                    <div><dt>{t.to_pay}</dt><dd>{kzt(u.to_pay)}</dd></div>
+                                    <div><dt>{t.due_date}</dt><dd>{date(u.due_date)}</dd></div>
                                 </dl>
                                 <p class="actions">
                                     <a class="button" href=format!("/cabinet/upds/{}", u.number)>
-                                        {move || t().open_document}
+                                        {t.open_document}
                                     </a>
                                 </p>
                             }
                         })}
                         <p class="links">
-                            <a href=format!("/cabinet/accounts/{number}/history")>{move || t().history}</a>
-                            <a href=format!("/cabinet/accounts/{number}/readings")>{move || t().readings}</a>
+                            <a href=format!("/cabinet/accounts/{number}/history")>{t.history}</a>
+                            <a href=format!("/cabinet/accounts/{number}/readings")>{t.readings}</a>
                         </p>
                     </article>
                 }
             })
             .collect_view()
             .into_any(),
-    };
+    });
     view! {
-        <h1>{move || t().accounts_title}</h1>
+        <h1>{t.accounts_title}</h1>
         {list}
         <LinkAccount on_linked=Callback::new(move |_| reload()) />
     }
@@ -188,7 +188,7 @@ fn Accounts() -> impl IntoView {
 #[component]
 fn LinkAccount(on_linked: Callback<()>) -> impl IntoView {
     let ctx = ctx();
-    let t = move || ctx.t();
+    let t = ctx.t();
     let number = RwSignal::new(String::new());
     let total = RwSignal::new(String::new());
     let done = RwSignal::new(false);
@@ -236,15 +236,15 @@ fn LinkAccount(on_linked: Callback<()>) -> impl IntoView {
     let total_error = Signal::derive(errors.at("link-total"));
     view! {
         <section class="card">
-            <h2>{move || t().link_title}</h2>
-            <p>{move || t().link_intro}</p>
+            <h2>{t.link_title}</h2>
+            <p>{t.link_intro}</p>
             <form novalidate on:submit=submit>
                 <ErrorSummary errors=errors />
                 <Show when=move || done.get()>
-                    <p class="notice" role="status">{move || t().linked}</p>
+                    <p class="notice" role="status">{t.linked}</p>
                 </Show>
                 <div class="field" class:field-invalid=move || number_error.get().is_some()>
-                    <label for="link-number">{move || t().link_number}</label>
+                    <label for="link-number">{t.link_number}</label>
                     <FieldError id="link-number" message=number_error />
                     <input
                         id="link-number"
@@ -257,8 +257,8 @@ fn LinkAccount(on_linked: Callback<()>) -> impl IntoView {
                     />
                 </div>
                 <div class="field" class:field-invalid=move || total_error.get().is_some()>
-                    <label for="link-total">{move || t().link_total}</label>
-                    <p class="hint" id="link-total-hint">{move || t().link_total_hint}</p>
+                    <label for="link-total">{t.link_total}</label>
+                    <p class="hint" id="link-total-hint">{t.link_total_hint}</p>
                     <FieldError id="link-total" message=total_error />
                     <input
                         id="link-total"
@@ -272,7 +272,7 @@ fn LinkAccount(on_linked: Callback<()>) -> impl IntoView {
                         bind:value=total
                     />
                 </div>
-                <button type="submit" class="button secondary">{move || t().link_button}</button>
+                <button type="submit" class="button secondary">{t.link_button}</button>
             </form>
         </section>
     }
@@ -290,7 +290,7 @@ pub fn UpdPage() -> impl IntoView {
 #[component]
 fn Upd() -> impl IntoView {
     let ctx = ctx();
-    let t = move || ctx.t();
+    let t = ctx.t();
     let number = param("number");
     let data = RwSignal::new(Load::Loading);
     let reload = move || {
@@ -302,7 +302,7 @@ fn Upd() -> impl IntoView {
         ctx.lang.track();
         reload();
     });
-    move || match data.get() {
+    dynamic(move || match data.get() {
         Load::Loading => view! { <Loading /> }.into_any(),
         Load::Failed(e) => view! { <Failure error=e retry=Callback::new(move |_| reload()) /> }.into_any(),
         Load::Ready(upd) => {
@@ -314,18 +314,18 @@ fn Upd() -> impl IntoView {
                 <UpdDocument upd=upd />
                 <p class="actions">
                     <Show when=move || can_pay>
-                        <a class="button" href=pay.clone()>{move || t().pay}</a>
+                        <a class="button" href=pay.clone()>{t.pay}</a>
                     </Show>
-                    <a class="button secondary" href=pdf download>{move || t().download_pdf}</a>
+                    <a class="button secondary" href=pdf download>{t.download_pdf}</a>
                 </p>
                 <p class="links">
-                    <a href=format!("/cabinet/accounts/{account}/history")>{move || t().history}</a>
-                    <a href=format!("/cabinet/accounts/{account}/readings")>{move || t().readings}</a>
+                    <a href=format!("/cabinet/accounts/{account}/history")>{t.history}</a>
+                    <a href=format!("/cabinet/accounts/{account}/readings")>{t.readings}</a>
                 </p>
             }
                 .into_any()
         }
-    }
+    })
 }
 
 #[component]
@@ -367,7 +367,7 @@ fn forget_payment_intent(upd_number: &str) {
 #[component]
 fn Pay() -> impl IntoView {
     let ctx = ctx();
-    let t = move || ctx.t();
+    let t = ctx.t();
     let number = param("number");
     let data = RwSignal::new(Load::Loading);
     let reload = move || {
@@ -406,27 +406,27 @@ fn Pay() -> impl IntoView {
         });
     });
     view! {
-        <h1>{move || t().pay_title}</h1>
-        {move || match data.get() {
+        <h1>{t.pay_title}</h1>
+        {dynamic(move || match data.get() {
             Load::Loading => view! { <Loading /> }.into_any(),
             Load::Failed(e) => view! { <Failure error=e retry=Callback::new(move |_| reload()) /> }.into_any(),
             Load::Ready((upd, _)) if payable(&upd).is_empty() => view! {
-                <p>{move || t().nothing_to_pay}</p>
-                <p><a href=format!("/cabinet/upds/{}", upd.number)>{move || t().back_to_document}</a></p>
+                <p>{t.nothing_to_pay}</p>
+                <p><a href=format!("/cabinet/upds/{}", upd.number)>{t.back_to_document}</a></p>
             }
                 .into_any(),
             Load::Ready((upd, banks)) => view! {
                 <p class="lead">
-                    {move || t().upd_title} " № " {upd.number.clone()} ", " {upd.period.to_string()}
-                    " — " {move || t().remaining} ": " <strong>{kzt(upd.remaining)}</strong>
+                    {t.upd_title} " № " {upd.number.clone()} ", " {upd.period.to_string()}
+                    " — " {t.remaining} ": " <strong>{kzt(upd.remaining)}</strong>
                 </p>
                 <PayForm upd=upd banks=banks on_pay=on_pay errors=errors busy=busy />
                 <Show when=move || busy.get()>
-                    <p role="status">{move || t().redirecting}</p>
+                    <p role="status">{t.redirecting}</p>
                 </Show>
             }
                 .into_any(),
-        }}
+        })}
     }
 }
 
@@ -478,7 +478,7 @@ fn poll_payment(
 #[component]
 fn PaymentResult() -> impl IntoView {
     let ctx = ctx();
-    let t = move || ctx.t();
+    let t = ctx.t();
     let id = param("id");
     let data = RwSignal::new(Load::Loading);
     let upd = RwSignal::new(None::<UpdView>);
@@ -499,15 +499,14 @@ fn PaymentResult() -> impl IntoView {
         })
     };
     view! {
-        <h1>{move || t().result_title}</h1>
-        {move || match data.get() {
+        <h1>{t.result_title}</h1>
+        {dynamic(move || match data.get() {
             Load::Loading => view! { <Loading /> }.into_any(),
             Load::Failed(e) => view! { <Failure error=e retry=Callback::new(move |_| reload()) /> }.into_any(),
             Load::Ready(p) => {
                 let status = p.status.clone();
                 let ok = status == "succeeded";
                 let message = move || {
-                    let t = t();
                     match status.as_str() {
                         "succeeded" => t.status_succeeded,
                         "pending" => t.status_pending,
@@ -540,16 +539,16 @@ fn PaymentResult() -> impl IntoView {
                         </p>
                     </div>
                     <Show when=move || has_rows>
-                        <h2>{move || t().allocation}</h2>
+                        <h2>{t.allocation}</h2>
                     </Show>
                     <div class="table-wrap">
                         <table class:hidden=!has_rows>
                             <thead>
                                 <tr>
-                                    <th scope="col">{move || t().service}</th>
-                                    <th scope="col">{move || t().provider}</th>
-                                    <th scope="col" class="num">{move || t().paid}</th>
-                                    <th scope="col" class="num">{move || t().advance}</th>
+                                    <th scope="col">{t.service}</th>
+                                    <th scope="col">{t.provider}</th>
+                                    <th scope="col" class="num">{t.paid}</th>
+                                    <th scope="col" class="num">{t.advance}</th>
                                 </tr>
                             </thead>
                             <tbody>{rows}</tbody>
@@ -557,14 +556,14 @@ fn PaymentResult() -> impl IntoView {
                     </div>
                     {move || upd.get().map(|u| view! {
                         <p class="balance">
-                            {move || t().remaining_now} ": " <strong data-testid="balance">{kzt(u.remaining)}</strong>
+                            {t.remaining_now} ": " <strong data-testid="balance">{kzt(u.remaining)}</strong>
                         </p>
                     })}
-                    <p><a href=format!("/cabinet/upds/{number}")>{move || t().back_to_document}</a></p>
+                    <p><a href=format!("/cabinet/upds/{number}")>{t.back_to_document}</a></p>
                 }
                     .into_any()
             }
-        }}
+        })}
     }
 }
 
@@ -580,7 +579,7 @@ pub fn HistoryPage() -> impl IntoView {
 #[component]
 fn HistoryView() -> impl IntoView {
     let ctx = ctx();
-    let t = move || ctx.t();
+    let t = ctx.t();
     let number = param("number");
     let data = RwSignal::new(Load::Loading);
     let reload = move || {
@@ -593,19 +592,19 @@ fn HistoryView() -> impl IntoView {
         reload();
     });
     view! {
-        <h1>{move || t().history_title}</h1>
-        <p>{move || t().account} " " {number}</p>
-        {move || match data.get() {
+        <h1>{t.history_title}</h1>
+        <p>{t.account} " " {number}</p>
+        {dynamic(move || match data.get() {
             Load::Loading => view! { <Loading /> }.into_any(),
             Load::Failed(e) => view! { <Failure error=e retry=Callback::new(move |_| reload()) /> }.into_any(),
-            Load::Ready(h) if h.periods.is_empty() => view! { <p>{move || t().no_history}</p> }.into_any(),
+            Load::Ready(h) if h.periods.is_empty() => view! { <p>{t.no_history}</p> }.into_any(),
             Load::Ready(h) => history_view(h, ctx).into_any(),
-        }}
+        })}
     }
 }
 
 fn history_view(h: History, ctx: Ctx) -> impl IntoView {
-    let t = move || ctx.t();
+    let t = ctx.t();
     let tx = ctx.t();
     let svg = chart::svg(&h.periods, tx.chart_title, tx.chart_desc);
     let services = chart::services(&h.periods);
@@ -668,23 +667,23 @@ fn history_view(h: History, ctx: Ctx) -> impl IntoView {
         </figure>
         <div class="table-wrap">
             <table>
-                <caption>{move || t().chart_title}</caption>
+                <caption>{t.chart_title}</caption>
                 <thead>
-                    <tr><th scope="col">{move || t().period}</th>{head}<th scope="col" class="num">{move || t().total}</th></tr>
+                    <tr><th scope="col">{t.period}</th>{head}<th scope="col" class="num">{t.total}</th></tr>
                 </thead>
                 <tbody>{rows}</tbody>
             </table>
         </div>
-        <h2>{move || t().payments}</h2>
+        <h2>{t.payments}</h2>
         <div class="table-wrap">
             <table>
                 <thead>
                     <tr>
-                        <th scope="col">{move || t().date}</th>
-                        <th scope="col">{move || t().upd_title}</th>
-                        <th scope="col">{move || t().bank}</th>
-                        <th scope="col">{move || t().status}</th>
-                        <th scope="col" class="num">{move || t().amount}</th>
+                        <th scope="col">{t.date}</th>
+                        <th scope="col">{t.upd_title}</th>
+                        <th scope="col">{t.bank}</th>
+                        <th scope="col">{t.status}</th>
+                        <th scope="col" class="num">{t.amount}</th>
                     </tr>
                 </thead>
                 <tbody>{payments}</tbody>
@@ -705,7 +704,7 @@ pub fn ReadingsPage() -> impl IntoView {
 #[component]
 fn Readings() -> impl IntoView {
     let ctx = ctx();
-    let t = move || ctx.t();
+    let t = ctx.t();
     let number = param("number");
     let data = RwSignal::new(Load::Loading);
     let reload = move || {
@@ -718,25 +717,25 @@ fn Readings() -> impl IntoView {
         reload();
     });
     view! {
-        <h1>{move || t().readings_title}</h1>
-        <p>{move || t().account} " " {number}</p>
-        {move || match data.get() {
+        <h1>{t.readings_title}</h1>
+        <p>{t.account} " " {number}</p>
+        {dynamic(move || match data.get() {
             Load::Loading => view! { <Loading /> }.into_any(),
             Load::Failed(e) => view! { <Failure error=e retry=Callback::new(move |_| reload()) /> }.into_any(),
-            Load::Ready(meters) if meters.is_empty() => view! { <p>{move || t().no_meters}</p> }.into_any(),
+            Load::Ready(meters) if meters.is_empty() => view! { <p>{t.no_meters}</p> }.into_any(),
             Load::Ready(meters) => meters
                 .into_iter()
                 .map(|m| view! { <MeterForm meter=m /> })
                 .collect_view()
                 .into_any(),
-        }}
+        })}
     }
 }
 
 #[component]
 fn MeterForm(meter: MeterView) -> impl IntoView {
     let ctx = ctx();
-    let t = move || ctx.t();
+    let t = ctx.t();
     let value = RwSignal::new(String::new());
     let accepted = RwSignal::new(None::<ReadingAccepted>);
     let errors = FormErrors::new();
@@ -790,25 +789,25 @@ fn MeterForm(meter: MeterView) -> impl IntoView {
     let error_id = format!("{id}-error");
     view! {
         <section class="card meter">
-            <h2>{meter.service_name.clone()} " — " {move || t().meter} " " {meter.serial.clone()}</h2>
+            <h2>{meter.service_name.clone()} " — " {t.meter} " " {meter.serial.clone()}</h2>
             <p>
-                {move || t().previous} ": " <strong data-testid="previous">{previous.to_string()} " " {unit}</strong>
+                {t.previous} ": " <strong data-testid="previous">{previous.to_string()} " " {unit}</strong>
                 " (" {last_period} ")"
             </p>
             <form novalidate on:submit=submit>
                 <ErrorSummary errors=errors />
                 <Show when=move || accepted.get().is_some()>
                     <p class="notice notice-ok" role="status">
-                        {move || t().reading_saved} " "
+                        {t.reading_saved} " "
                         {move || accepted.get().map(|a| a.consumption.to_string()).unwrap_or_default()}
                         " " {unit}
                         <Show when=move || accepted.get().is_some_and(|a| a.flagged_for_review)>
-                            " " {move || t().reading_flagged}
+                            " " {t.reading_flagged}
                         </Show>
                     </p>
                 </Show>
                 <div class="field" class:field-invalid=move || error.get().is_some()>
-                    <label for=input_id.clone()>{move || t().new_value} ", " {unit}</label>
+                    <label for=input_id.clone()>{t.new_value} ", " {unit}</label>
                     <Show when=move || error.get().is_some()>
                         <p class="field-error" id=error_id.clone()>{move || error.get().unwrap_or_default()}</p>
                     </Show>
@@ -825,7 +824,7 @@ fn MeterForm(meter: MeterView) -> impl IntoView {
                         bind:value=value
                     />
                 </div>
-                <button type="submit" class="button">{move || t().submit_reading}</button>
+                <button type="submit" class="button">{t.submit_reading}</button>
             </form>
         </section>
     }
@@ -843,7 +842,7 @@ pub fn ComplaintsPage() -> impl IntoView {
 #[component]
 fn Complaints() -> impl IntoView {
     let ctx = ctx();
-    let t = move || ctx.t();
+    let t = ctx.t();
     let data = RwSignal::new(Load::Loading);
     let accounts = RwSignal::new(Vec::<AccountSummary>::new());
     let reload = move || load_into(data, api::complaints());
@@ -900,7 +899,6 @@ fn Complaints() -> impl IntoView {
     let subject_error = Signal::derive(errors.at("c-subject"));
     let body_error = Signal::derive(errors.at("c-body"));
     let kinds = move || {
-        let t = t();
         [("complaint", t.kind_complaint), ("application", t.kind_application)]
             .into_iter()
             .enumerate()
@@ -923,7 +921,6 @@ fn Complaints() -> impl IntoView {
             .collect_view()
     };
     let status_text = move |c: &Complaint| {
-        let t = t();
         match c.status.as_str() {
             "answered" => t.st_answered,
             "extended" => t.st_extended,
@@ -931,34 +928,34 @@ fn Complaints() -> impl IntoView {
         }
     };
     view! {
-        <h1>{move || t().complaints_title}</h1>
-        <p>{move || t().complaints_intro}</p>
+        <h1>{t.complaints_title}</h1>
+        <p>{t.complaints_intro}</p>
         <section class="card">
             <form novalidate on:submit=submit>
                 <ErrorSummary errors=errors />
                 {move || filed.get().map(|c| view! {
                     <div class="notice notice-ok" role="status" data-testid="filed">
                         <p>
-                            {c.number.clone()} ". " {move || t().filed} " "
+                            {c.number.clone()} ". " {t.filed} " "
                             <strong data-testid="deadline">{date(c.due)}</strong>
                         </p>
                     </div>
                 })}
                 <fieldset>
-                    <legend>{move || t().kind}</legend>
+                    <legend>{t.kind}</legend>
                     {kinds}
                 </fieldset>
                 <div class="field">
-                    <label for="c-account">{move || t().about_account}</label>
+                    <label for="c-account">{t.about_account}</label>
                     <select id="c-account" on:change=move |ev| account.set(event_target_value(&ev))>
-                        <option value="">{move || t().none}</option>
+                        <option value="">{t.none}</option>
                         {move || accounts.get().into_iter().map(|a| {
                             view! { <option value=a.number.clone()>{a.number.clone()} " — " {a.address.clone()}</option> }
                         }).collect_view()}
                     </select>
                 </div>
                 <div class="field" class:field-invalid=move || subject_error.get().is_some()>
-                    <label for="c-subject">{move || t().subject}</label>
+                    <label for="c-subject">{t.subject}</label>
                     <FieldError id="c-subject" message=subject_error />
                     <input
                         id="c-subject"
@@ -970,7 +967,7 @@ fn Complaints() -> impl IntoView {
                     />
                 </div>
                 <div class="field" class:field-invalid=move || body_error.get().is_some()>
-                    <label for="c-body">{move || t().body}</label>
+                    <label for="c-body">{t.body}</label>
                     <FieldError id="c-body" message=body_error />
                     <textarea
                         id="c-body"
@@ -981,14 +978,14 @@ fn Complaints() -> impl IntoView {
                         on:input=move |ev| body.set(event_target_value(&ev))
                     ></textarea>
                 </div>
-                <button type="submit" class="button">{move || t().file}</button>
+                <button type="submit" class="button">{t.file}</button>
             </form>
         </section>
-        <h2>{move || t().my_complaints}</h2>
-        {move || match data.get() {
+        <h2>{t.my_complaints}</h2>
+        {dynamic(move || match data.get() {
             Load::Loading => view! { <Loading /> }.into_any(),
             Load::Failed(e) => view! { <Failure error=e retry=Callback::new(move |_| reload()) /> }.into_any(),
-            Load::Ready(list) if list.is_empty() => view! { <p>{move || t().no_complaints}</p> }.into_any(),
+            Load::Ready(list) if list.is_empty() => view! { <p>{t.no_complaints}</p> }.into_any(),
             Load::Ready(list) => list
                 .into_iter()
                 .map(|c| {
@@ -997,43 +994,41 @@ fn Complaints() -> impl IntoView {
                         <article class="card complaint">
                             <h3>{c.number.clone()} " — " {c.subject.clone()}</h3>
                             <dl class="facts">
-                                <div><dt>{move || t().status}</dt><dd>{status}</dd></div>
-                                <div><dt>{move || t().registered}</dt><dd>{date(c.registered_on)}</dd></div>
-                                <div><dt>{move || t().deadline}</dt><dd>{date(c.deadline)}</dd></div>
+                                <div><dt>{t.status}</dt><dd>{status}</dd></div>
+                                <div><dt>{t.registered}</dt><dd>{date(c.registered_on)}</dd></div>
+                                <div><dt>{t.deadline}</dt><dd>{date(c.deadline)}</dd></div>
                                 {c.extended_deadline.map(|d| view! {
                                     <div>
-                                        <dt>{move || t().extended_to}</dt>
+                                        <dt>{t.extended_to}</dt>
                                         <dd>{date(d)} " — " {c.extension_reason.clone().unwrap_or_default()}</dd>
                                     </div>
                                 })}
                                 {c.answer.clone().map(|a| view! {
-                                    <div><dt>{move || t().answer}</dt><dd>{a}</dd></div>
+                                    <div><dt>{t.answer}</dt><dd>{a}</dd></div>
                                 })}
                             </dl>
                             <Show when=move || c.overdue>
-                                <p class="field-error">{move || t().overdue}</p>
+                                <p class="field-error">{t.overdue}</p>
                             </Show>
                         </article>
                     }
                 })
                 .collect_view()
                 .into_any(),
-        }}
+        })}
     }
 }
 
 fn local_time(at: &str) -> String {
     // "2026-12-03T09:00" → "03.12.2026 09:00"
-    match (at.get(..10), at.get(11..16)) {
-        (Some(d), Some(time)) => chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
-            .map(|d| format!("{} {time}", date(d)))
-            .unwrap_or_else(|_| at.to_string()),
+    match (at.get(..4), at.get(5..7), at.get(8..10), at.get(11..16)) {
+        (Some(y), Some(m), Some(d), Some(time)) => format!("{d}.{m}.{y} {time}"),
         _ => at.to_string(),
     }
 }
 
 fn message_list(messages: Vec<ChatMessage>, ctx: Ctx, operator_view: bool) -> impl IntoView {
-    let t = move || ctx.t();
+    let t = ctx.t();
     messages
         .into_iter()
         .map(|m| {
@@ -1043,7 +1038,7 @@ fn message_list(messages: Vec<ChatMessage>, ctx: Ctx, operator_view: bool) -> im
                 <li class="msg" class:mine=mine class:theirs=!mine>
                     <p class="who">
                         {move || {
-                            if mine { t().you.to_string() } else if m.from_operator { format!("{} ({})", t().operator, who) } else { who.clone() }
+                            if mine { t.you.to_string() } else if m.from_operator { format!("{} ({})", t.operator, who) } else { who.clone() }
                         }}
                         " · " <time>{local_time(&m.at)}</time>
                     </p>
@@ -1066,7 +1061,7 @@ pub fn ChatPage() -> impl IntoView {
 #[component]
 fn Chat() -> impl IntoView {
     let ctx = ctx();
-    let t = move || ctx.t();
+    let t = ctx.t();
     let data = RwSignal::new(Load::Loading);
     let messages = RwSignal::new(Vec::<ChatMessage>::new());
     let reload = move || {
@@ -1126,24 +1121,24 @@ fn Chat() -> impl IntoView {
     };
     let error = Signal::derive(errors.at("chat-text"));
     view! {
-        <h1>{move || t().chat_title}</h1>
-        {move || match data.get() {
+        <h1>{t.chat_title}</h1>
+        {dynamic(move || match data.get() {
             Load::Loading => view! { <Loading /> }.into_any(),
             Load::Failed(e) => view! { <Failure error=e retry=Callback::new(move |_| reload()) /> }.into_any(),
             Load::Ready(v) => {
                 let next = v.next_open.clone().map(|n| local_time(&n)).unwrap_or_default();
                 if v.open_now {
-                    view! { <p class="notice notice-ok" data-testid="hours">{move || t().chat_open}</p> }.into_any()
+                    view! { <p class="notice notice-ok" data-testid="hours">{t.chat_open}</p> }.into_any()
                 } else {
-                    view! { <p class="notice" data-testid="hours">{move || t().chat_closed} " " <strong>{next.clone()}</strong></p> }.into_any()
+                    view! { <p class="notice" data-testid="hours">{t.chat_closed} " " <strong>{next.clone()}</strong></p> }.into_any()
                 }
             }
-        }}
-        <ol class="messages" aria-live="polite" aria-label=move || t().chat_title>
+        })}
+        <ol class="messages" aria-live="polite" aria-label=t.chat_title>
             {move || {
                 let list = messages.get();
                 if list.is_empty() {
-                    view! { <li class="muted">{move || t().no_messages}</li> }.into_any()
+                    view! { <li class="muted">{t.no_messages}</li> }.into_any()
                 } else {
                     message_list(list, ctx, false).into_any()
                 }
@@ -1152,7 +1147,7 @@ fn Chat() -> impl IntoView {
         <form novalidate on:submit=submit class="chat-form">
             <ErrorSummary errors=errors />
             <div class="field" class:field-invalid=move || error.get().is_some()>
-                <label for="chat-text">{move || t().message}</label>
+                <label for="chat-text">{t.message}</label>
                 <FieldError id="chat-text" message=error />
                 <textarea
                     id="chat-text"
@@ -1164,7 +1159,7 @@ fn Chat() -> impl IntoView {
                     on:input=move |ev| text.set(event_target_value(&ev))
                 ></textarea>
             </div>
-            <button type="submit" class="button">{move || t().send}</button>
+            <button type="submit" class="button">{t.send}</button>
         </form>
     }
 }
@@ -1178,7 +1173,7 @@ pub fn OperatorPage() -> impl IntoView {
                 if ctx.me.with(|m| m.as_ref().is_some_and(|m| m.role == Role::Operator)) {
                     view! { <Operator /> }.into_any()
                 } else {
-                    view! { <p class="notice">{move || ctx.t().operators_only}</p> }.into_any()
+                    view! { <p class="notice">{ctx.t().operators_only}</p> }.into_any()
                 }
             }}
         </Guard>
@@ -1188,7 +1183,7 @@ pub fn OperatorPage() -> impl IntoView {
 #[component]
 fn Operator() -> impl IntoView {
     let ctx = ctx();
-    let t = move || ctx.t();
+    let t = ctx.t();
     let threads = RwSignal::new(Load::Loading);
     let selected = RwSignal::new(None::<(i64, String)>);
     let messages = RwSignal::new(Vec::<ChatMessage>::new());
@@ -1250,11 +1245,11 @@ fn Operator() -> impl IntoView {
     };
     let error = Signal::derive(errors.at("answer-text"));
     view! {
-        <h1>{move || t().operator_title}</h1>
-        {move || match threads.get() {
+        <h1>{t.operator_title}</h1>
+        {dynamic(move || match threads.get() {
             Load::Loading => view! { <Loading /> }.into_any(),
             Load::Failed(e) => view! { <Failure error=e retry=Callback::new(move |_| reload()) /> }.into_any(),
-            Load::Ready(list) if list.is_empty() => view! { <p>{move || t().no_conversations}</p> }.into_any(),
+            Load::Ready(list) if list.is_empty() => view! { <p>{t.no_conversations}</p> }.into_any(),
             Load::Ready(list) => view! {
                 <ul class="threads">
                     {list.into_iter().map(|th| {
@@ -1266,7 +1261,7 @@ fn Operator() -> impl IntoView {
                                     <strong>{th.consumer.clone()}</strong>
                                     " — " {th.last_message.clone()} " · "
                                     <span class:waiting=th.waiting>
-                                        {move || if th.waiting { t().waiting } else { t().answered }}
+                                        {move || if th.waiting { t.waiting } else { t.answered }}
                                     </span>
                                 </button>
                             </li>
@@ -1275,17 +1270,17 @@ fn Operator() -> impl IntoView {
                 </ul>
             }
                 .into_any(),
-        }}
+        })}
         {move || selected.get().map(|(_, who)| view! {
             <section class="card">
-                <h2>{move || t().conversation_with} " " {who.clone()}</h2>
+                <h2>{t.conversation_with} " " {who.clone()}</h2>
                 <ol class="messages" aria-live="polite">
                     {move || message_list(messages.get(), ctx, true)}
                 </ol>
                 <form novalidate on:submit=submit class="chat-form">
                     <ErrorSummary errors=errors />
                     <div class="field" class:field-invalid=move || error.get().is_some()>
-                        <label for="answer-text">{move || t().your_answer}</label>
+                        <label for="answer-text">{t.your_answer}</label>
                         <FieldError id="answer-text" message=error />
                         <textarea
                             id="answer-text"
@@ -1297,7 +1292,7 @@ fn Operator() -> impl IntoView {
                             on:input=move |ev| text.set(event_target_value(&ev))
                         ></textarea>
                     </div>
-                    <button type="submit" class="button">{move || t().send}</button>
+                    <button type="submit" class="button">{t.send}</button>
                 </form>
             </section>
         })}
@@ -1315,8 +1310,8 @@ pub fn Fallback() -> impl IntoView {
             view! { <AccountsPage /> }.into_any()
         } else {
             view! {
-                <h1>{move || ctx.t().not_found}</h1>
-                <p><a href="/cabinet">{move || ctx.t().back_home}</a></p>
+                <h1>{ctx.t().not_found}</h1>
+                <p><a href="/cabinet">{ctx.t().back_home}</a></p>
             }
                 .into_any()
         }

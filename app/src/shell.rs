@@ -28,9 +28,25 @@ pub fn App() -> impl IntoView {
     });
     view! {
         <Router>
-            <a class="skip" href="#main">{move || ctx.t().skip}</a>
-            <Header />
+            // The texts are plain strings: a change of language renders the page again
+            // (and fetches its data again, in that language).
+            {move || {
+                ctx.lang.track();
+                view! { <a class="skip" href="#main">{ctx.t().skip}</a> <Header /> }
+            }}
             <main id="main" tabindex="-1">
+                {move || {
+                    ctx.lang.track();
+                    view! { <Pages /> }
+                }}
+            </main>
+        </Router>
+    }
+}
+
+#[component]
+fn Pages() -> impl IntoView {
+    view! {
                 <Routes fallback=|| view! { <Fallback /> }>
                     <Route path=path!("/cabinet") view=AccountsPage />
                     <Route path=path!("/cabinet/upds/:number") view=UpdPage />
@@ -42,21 +58,18 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/cabinet/chat") view=ChatPage />
                     <Route path=path!("/cabinet/operator") view=OperatorPage />
                 </Routes>
-            </main>
-        </Router>
     }
 }
 
 #[component]
 fn Header() -> impl IntoView {
     let ctx = ctx();
-    let t = move || ctx.t();
+    let t = ctx.t();
+    // Signed out, every page shows the sign-in form in place.
     let sign_out = move |_| {
         leptos::task::spawn_local(async move {
             if crate::api::sign_out().await.is_ok() {
                 ctx.me.set(None);
-                let navigate = leptos_router::hooks::use_navigate();
-                navigate("/cabinet", Default::default());
             }
         });
     };
@@ -68,7 +81,7 @@ fn Header() -> impl IntoView {
                     type="button"
                     class="lang"
                     lang=l.code()
-                    aria-pressed=move || if ctx.lang.get() == l { "true" } else { "false" }
+                    aria-pressed=if ctx.lang.get_untracked() == l { "true" } else { "false" }
                     on:click=move |_| {
                         ctx.lang.set(l);
                         remember_lang(l);
@@ -82,21 +95,21 @@ fn Header() -> impl IntoView {
     view! {
         <header class="top">
             <div class="bar">
-                <a class="brand" href="/cabinet">{move || t().brand}</a>
-                <nav class="langs" aria-label=move || t().language>{switch}</nav>
+                <a class="brand" href="/cabinet">{t.brand}</a>
+                <nav class="langs" aria-label=t.language>{switch}</nav>
             </div>
             <Show when=move || ctx.me.get().is_some()>
-                <nav class="menu" aria-label=move || t().brand>
+                <nav class="menu" aria-label=t.brand>
                     <Show when=move || ctx.me.with(|m| m.as_ref().is_some_and(|m| m.role == Role::Consumer))>
-                        <a href="/cabinet">{move || t().nav_accounts}</a>
-                        <a href="/cabinet/complaints">{move || t().nav_complaints}</a>
-                        <a href="/cabinet/chat">{move || t().nav_chat}</a>
+                        <a href="/cabinet">{t.nav_accounts}</a>
+                        <a href="/cabinet/complaints">{t.nav_complaints}</a>
+                        <a href="/cabinet/chat">{t.nav_chat}</a>
                     </Show>
                     <Show when=move || ctx.me.with(|m| m.as_ref().is_some_and(|m| m.role == Role::Operator))>
-                        <a href="/cabinet/operator">{move || t().nav_operator}</a>
+                        <a href="/cabinet/operator">{t.nav_operator}</a>
                     </Show>
                     <button type="button" class="link" on:click=sign_out>
-                        {move || t().sign_out}
+                        {t.sign_out}
                     </button>
                 </nav>
             </Show>

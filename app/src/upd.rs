@@ -11,7 +11,7 @@ use leptos::prelude::*;
 #[component]
 pub fn UpdDocument(upd: UpdView) -> impl IntoView {
     let ctx = ctx();
-    let t = move || ctx.t();
+    let t = ctx.t();
     let UpdView {
         number,
         account_number,
@@ -40,7 +40,7 @@ pub fn UpdDocument(upd: UpdView) -> impl IntoView {
                         <div class="provider">
                             <h3>
                                 {group.name} " "
-                                <span class="muted">{move || t().bin} " " {group.bin}</span>
+                                <span class="muted">{t.bin} " " {group.bin}</span>
                             </h3>
                             <ul class="lines">{lines}</ul>
                         </div>
@@ -52,7 +52,7 @@ pub fn UpdDocument(upd: UpdView) -> impl IntoView {
                     <h2>{section.title}</h2>
                     {providers}
                     <p class="section-total">
-                        {move || t().section_total} ": " <strong>{kzt(section.total_due)}</strong>
+                        {t.section_total} ": " <strong>{kzt(section.total_due)}</strong>
                     </p>
                 </section>
             }
@@ -60,27 +60,27 @@ pub fn UpdDocument(upd: UpdView) -> impl IntoView {
         .collect_view();
     view! {
         <article class="upd">
-            <h1>{move || t().upd_title} " № " {number.clone()}</h1>
+            <h1>{t.upd_title} " № " {number.clone()}</h1>
             <dl class="facts">
-                <div><dt>{move || t().account}</dt><dd>{account_number}</dd></div>
-                <div><dt>{move || t().address}</dt><dd>{address}</dd></div>
-                <div><dt>{move || t().period}</dt><dd>{period.to_string()}</dd></div>
-                <div><dt>{move || t().due_date}</dt><dd>{crate::i18n::date(due_date)}</dd></div>
-                <div><dt>{move || t().issued}</dt><dd>{issued}</dd></div>
+                <div><dt>{t.account}</dt><dd>{account_number}</dd></div>
+                <div><dt>{t.address}</dt><dd>{address}</dd></div>
+                <div><dt>{t.period}</dt><dd>{period.to_string()}</dd></div>
+                <div><dt>{t.due_date}</dt><dd>{crate::i18n::date(due_date)}</dd></div>
+                <div><dt>{t.issued}</dt><dd>{issued}</dd></div>
                 <div>
-                    <dt>{move || t().version}</dt>
+                    <dt>{t.version}</dt>
                     <dd>
                         {version}
-                        {reason.map(|r| view! { " — " <span>{move || t().reason} ": " {r}</span> })}
+                        {reason.map(|r| view! { " — " <span>{t.reason} ": " {r}</span> })}
                     </dd>
                 </div>
             </dl>
             {sections}
             <dl class="totals">
-                <div><dt>{move || t().total_charged}</dt><dd>{kzt(total_charged)}</dd></div>
-                <div><dt>{move || t().total_due}</dt><dd>{kzt(total_due)}</dd></div>
+                <div><dt>{t.total_charged}</dt><dd>{kzt(total_charged)}</dd></div>
+                <div><dt>{t.total_due}</dt><dd>{kzt(total_due)}</dd></div>
                 <div class="grand">
-                    <dt>{move || t().remaining_now}</dt>
+                    <dt>{t.remaining_now}</dt>
                     <dd data-testid="remaining">{kzt(remaining)}</dd>
                 </div>
             </dl>
@@ -90,7 +90,7 @@ pub fn UpdDocument(upd: UpdView) -> impl IntoView {
 
 fn line_view(line: LineView) -> impl IntoView {
     let ctx = ctx();
-    let t = move || ctx.t();
+    let t = ctx.t();
     let LineView {
         line_no,
         service_name,
@@ -112,16 +112,16 @@ fn line_view(line: LineView) -> impl IntoView {
                 </summary>
                 <div class="line-body">
                     <p class="formula">
-                        <span class="muted">{move || t().how_calculated} ": "</span>
+                        <span class="muted">{t.how_calculated} ": "</span>
                         {formula}
                     </p>
                     <dl class="line-facts">
-                        <div><dt>{move || t().opening}</dt><dd>{kzt(opening)}</dd></div>
-                        <div><dt>{move || t().charged}</dt><dd>{kzt(charge)}</dd></div>
-                        <div><dt>{move || t().recalculation}</dt><dd>{kzt(recalculation)}</dd></div>
-                        <div><dt>{move || t().paid}</dt><dd>{kzt(paid)}</dd></div>
-                        <div><dt>{move || t().due}</dt><dd>{kzt(due)}</dd></div>
-                        <div><dt>{move || t().remaining}</dt><dd>{kzt(remaining)}</dd></div>
+                        <div><dt>{t.opening}</dt><dd>{kzt(opening)}</dd></div>
+                        <div><dt>{t.charged}</dt><dd>{kzt(charge)}</dd></div>
+                        <div><dt>{t.recalculation}</dt><dd>{kzt(recalculation)}</dd></div>
+                        <div><dt>{t.paid}</dt><dd>{kzt(paid)}</dd></div>
+                        <div><dt>{t.due}</dt><dd>{kzt(due)}</dd></div>
+                        <div><dt>{t.remaining}</dt><dd>{kzt(remaining)}</dd></div>
                     </dl>
                 </div>
             </details>
@@ -161,7 +161,7 @@ pub fn PayForm(
     #[prop(into)] busy: Signal<bool>,
 ) -> impl IntoView {
     let ctx = ctx();
-    let t = move || ctx.t();
+    let t = ctx.t();
     let lines = payable(&upd);
     let all: Vec<u32> = lines.iter().map(|l| l.line_no).collect();
     let chosen = RwSignal::new(all.clone());
@@ -283,13 +283,13 @@ pub fn PayForm(
                 tabindex="-1"
                 aria-describedby=move || lines_error.get().map(|_| "pay-lines-error")
             >
-                <legend>{move || t().choose_lines}</legend>
+                <legend>{t.choose_lines}</legend>
                 <FieldError id=first_line_id message=lines_error />
                 {checkboxes}
             </fieldset>
             <div class="field" class:field-invalid=move || amount_error.get().is_some()>
-                <label for="pay-amount">{move || t().amount}</label>
-                <p class="hint" id="pay-amount-hint">{move || t().amount_hint}</p>
+                <label for="pay-amount">{t.amount}</label>
+                <p class="hint" id="pay-amount-hint">{t.amount_hint}</p>
                 <FieldError id="pay-amount" message=amount_error />
                 <input
                     id="pay-amount"
@@ -310,12 +310,12 @@ pub fn PayForm(
                 />
             </div>
             <fieldset>
-                <legend>{move || t().bank}</legend>
+                <legend>{t.bank}</legend>
                 <FieldError id="pay-bank-0" message=bank_error />
                 {bank_choices}
             </fieldset>
             <button type="submit" class="button" disabled=move || busy.get()>
-                {move || t().pay_amount} " "
+                {t.pay_amount} " "
                 {move || {
                     edited
                         .get()

@@ -77,7 +77,7 @@ pub fn Failure(error: ApiError, retry: Callback<()>) -> impl IntoView {
         <div class="notice notice-error" role="alert">
             <p>{message}</p>
             <button type="button" class="button secondary" on:click=move |_| retry.run(())>
-                {move || ctx.t().retry}
+                {ctx.t().retry}
             </button>
         </div>
     }
@@ -86,7 +86,7 @@ pub fn Failure(error: ApiError, retry: Callback<()>) -> impl IntoView {
 #[component]
 pub fn Loading() -> impl IntoView {
     let ctx = ctx();
-    view! { <p class="loading" role="status">{move || ctx.t().loading}</p> }
+    view! { <p class="loading" role="status">{ctx.t().loading}</p> }
 }
 
 /// One error of a form: the id of the field it belongs to (empty for the whole form).
@@ -197,7 +197,7 @@ pub fn ErrorSummary(errors: FormErrors) -> impl IntoView {
             role="alert"
             node_ref=errors.summary
         >
-            <h2 id="error-summary-title">{move || ctx.t().problem}</h2>
+            <h2 id="error-summary-title">{ctx.t().problem}</h2>
             <ul>
                 {move || {
                     list.get()
@@ -288,4 +288,14 @@ pub fn remember_lang(lang: Lang) {
 /// "12 345.67 ₸"
 pub fn kzt(m: esep_core::Money) -> String {
     m.display_kzt()
+}
+
+/// A reactive part of a page with its type erased: every such part shares one copy of the
+/// rendering code instead of one per closure, which keeps the wasm small on a phone.
+pub fn dynamic(f: impl Fn() -> AnyView + Send + Sync + 'static) -> impl IntoView {
+    erased(std::sync::Arc::new(f))
+}
+
+fn erased(f: std::sync::Arc<dyn Fn() -> AnyView + Send + Sync>) -> impl IntoView {
+    move || f()
 }

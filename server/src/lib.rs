@@ -1,4 +1,5 @@
 //! Esep server: storage, the thin API, imports, the billing run, the demo city and the CLI.
+#![recursion_limit = "256"]
 
 pub mod api;
 pub mod audit;

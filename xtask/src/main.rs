@@ -283,12 +283,13 @@ fn spawn_serve(esep: &Path, db: &str, extra: &[&str]) -> Result<(std::process::C
     Ok((server, port))
 }
 
-/// The transparency site, built from the real content, checked in the machine's Chromium
-/// with axe-core (served by the real `esep serve`) and by the Nu HTML Checker.
-fn browser_checks() -> Result<()> {
-    println!("== Browser: the transparency site ==");
+/// Chromium, chromedriver, a Java runtime (the Nu checker), zbarimg (the UPD's QR code) and
+/// the npm packages of tests/browser (axe-core, vnu-jar, playwright-core).
+fn ensure_browser() -> Result<PathBuf> {
     ensure_packages("chromium", &["chromium", "chromium-driver"])?;
+    ensure_packages("chromedriver", &["chromium-driver"])?;
     ensure_packages("java", &["default-jre-headless"])?;
+    ensure_packages("zbarimg", &["zbar-tools"])?;
     let browser_dir = root().join("tests/browser");
     if !browser_dir.join("node_modules/axe-core").exists()
         || !browser_dir.join("node_modules/vnu-jar").exists()
@@ -298,6 +299,14 @@ fn browser_checks() -> Result<()> {
             .args(["install", "--no-audit", "--no-fund", "--loglevel=error"])
             .current_dir(&browser_dir))?;
     }
+    Ok(browser_dir)
+}
+
+/// The transparency site, built from the real content, checked in the machine's Chromium
+/// with axe-core (served by the real `esep serve`) and by the Nu HTML Checker.
+fn browser_checks() -> Result<()> {
+    println!("== Browser: the transparency site ==");
+    let browser_dir = ensure_browser()?;
     let esep = target_dir().join("debug/esep");
     let site = target_dir().join("site-test");
     let _ = std::fs::remove_dir_all(&site);
@@ -430,6 +439,8 @@ fn test(_args: &[String]) -> Result<()> {
     run(cargo().args(["fmt", "--all", "--check"]))?;
     println!("== Building esep ==");
     run(cargo().args(["build", "-p", "esep-server"]))?;
+    ensure_browser()?;
+    let cabinet = build_cabinet(true)?;
     if let Some(url) = &pg {
         clean_test_schemas(url);
     }
@@ -437,7 +448,8 @@ fn test(_args: &[String]) -> Result<()> {
     let mut t = cargo();
     t.args(["test", "--workspace"])
         .env("ESEP_PAIN001_XSD", &xsd)
-        .env("ESEP_REQUIRE_XSD", "1");
+        .env("ESEP_REQUIRE_XSD", "1")
+        .env("ESEP_CABINET_DIR", &cabinet);
     if pg.is_none() {
         t.env_remove("DATABASE_URL");
     }
@@ -459,6 +471,9 @@ fn test(_args: &[String]) -> Result<()> {
     );
     println!(
         "  Browser     the transparency site: axe-core in Chromium on every page (kk, ru, en); Nu HTML Checker"
+    );
+    println!(
+        "  Cabinet     Chromium via chromedriver: sign in, UPD, pay through a sandbox bank, reading, complaint, chat, PDF + QR; axe-core (kk, ru, en)"
     );
     println!(
         "All tests passed in {:.0} s.",
@@ -776,4 +791,108 @@ fn parse_bill_output(backend: &'static str, text: &str) -> Result<BenchResult> {
         upds_per_sec: number_before(" UPDs/s").context("no rate in the output")?,
         peak_mib: peak.unwrap_or(0.0),
     })
+}
+
+/// The output of a command, trimmed; empty when it cannot run.
+fn output_of(cmd: &mut Command) -> String {
+    cmd.stderr(Stdio::null())
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default()
+}
+
+/// Where the npm copy of wasm-opt (binaryen 132) lives: Debian's binaryen 108 produces a
+/// wasm that crashes in the browser (TOOLCHAIN.md), so it is never used.
+fn tools_bin() -> PathBuf {
+    target_dir().join("tools/node_modules/.bin")
+}
+
+/// Installs what the cabinet's build needs when missing: the wasm32 target, trunk 0.21.14,
+/// wasm-bindgen-cli 0.2.130 (pinned to the crate) and wasm-opt from npm `binaryen` 132.
+fn ensure_cabinet_tools() -> Result<()> {
+    let targets = output_of(Command::new("rustup").args(["target", "list", "--installed"]));
+    if !targets.lines().any(|l| l.trim() == "wasm32-unknown-unknown") {
+        println!("== Installing the wasm32-unknown-unknown target ==");
+        run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))?;
+    }
+    if output_of(Command::new("trunk").arg("--version")) != "trunk 0.21.14" {
+        println!("== Installing trunk 0.21.14 (about 8 minutes, once) ==");
+        run(cargo().args(["install", "--locked", "trunk", "--version", "0.21.14"]))?;
+    }
+    if output_of(Command::new("wasm-bindgen").arg("--version")) != "wasm-bindgen 0.2.130" {
+        println!("== Installing wasm-bindgen-cli 0.2.130 (about 2 minutes, once) ==");
+        // Without --locked: its lock file asks for a crate version the registry lacks.
+        run(cargo().args(["install", "wasm-bindgen-cli", "--version", "0.2.130"]))?;
+    }
+    if !tools_bin().join("wasm-opt").exists() {
+        println!("== Installing wasm-opt (npm binaryen 132) ==");
+        let dir = target_dir().join("tools");
+        std::fs::create_dir_all(&dir)?;
+        run(Command::new("npm")
+            .args([
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--loglevel=error",
+                "--prefix",
+            ])
+            .arg(&dir)
+            .arg("binaryen@132.0.0"))?;
+    }
+    Ok(())
+}
+
+/// Builds the cabinet with Trunk (offline, pinned tools) into target/cabinet and returns
+/// that directory.
+fn build_cabinet(release: bool) -> Result<PathBuf> {
+    ensure_cabinet_tools()?;
+    println!(
+        "== Building the cabinet (Trunk, {}) ==",
+        if release { "release" } else { "debug" }
+    );
+    // Trunk runs cargo --offline: fetch the crates first.
+    run(cargo().args(["fetch", "--manifest-path", "app/Cargo.toml"]))?;
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let mut paths = vec![tools_bin()];
+    paths.extend(std::env::split_paths(&path));
+    let mut trunk = Command::new("trunk");
+    trunk
+        .current_dir(root())
+        .arg("build")
+        .env("PATH", std::env::join_paths(paths)?)
+        // The cabinet keeps its own target dir: a shared one would rebuild the host crates.
+        .env_remove("CARGO_TARGET_DIR");
+    if release {
+        trunk.arg("--release");
+    }
+    run(&mut trunk)?;
+    let dist = target_dir().join("cabinet");
+    externalise_boot_script(&dist)?;
+    Ok(dist)
+}
+
+/// Trunk writes the code that starts the wasm as an inline `<script type="module">`; the
+/// Content-Security-Policy allows no inline script, so it moves into a file of its own.
+fn externalise_boot_script(dist: &Path) -> Result<()> {
+    let index = dist.join("index.html");
+    let html = std::fs::read_to_string(&index)
+        .with_context(|| format!("reading {}", index.display()))?;
+    let open = "<script type=\"module\">";
+    let Some(start) = html.find(open) else {
+        return Ok(()); // already external
+    };
+    let body_start = start + open.len();
+    let end = html[body_start..]
+        .find("</script>")
+        .map(|e| body_start + e)
+        .context("an unterminated boot script in the cabinet's index.html")?;
+    let script = &html[body_start..end];
+    std::fs::write(dist.join("boot.js"), script.trim())?;
+    let html = format!(
+        "{}<script type=\"module\" src=\"/cabinet/boot.js\"></script>{}",
+        &html[..start],
+        &html[end + "</script>".len()..]
+    );
+    std::fs::write(&index, html)?;
+    Ok(())
 }

@@ -15,7 +15,7 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use std::convert::Infallible;
 use tokio::sync::{broadcast, watch};
-use tokio_stream::wrappers::{BroadcastStream, WatchStream};
+use tokio_stream::wrappers::BroadcastStream;
 
 /// A chat message as it is announced to the open event streams.
 #[derive(Clone, Debug)]
@@ -310,9 +310,9 @@ pub async fn chat_events(
         }
     };
     let me = user.id;
-    let closing = WatchStream::new(state.chat.closing.subscribe()).filter(|c| {
-        let closed = *c;
-        async move { closed }
+    let mut closing = state.chat.closing.subscribe();
+    let closing = Box::pin(async move {
+        let _ = closing.wait_for(|closed| *closed).await;
     });
     let stream = BroadcastStream::new(state.chat.events.subscribe())
         .filter_map(move |event| async move {
@@ -327,7 +327,7 @@ pub async fn chat_events(
                 .ok()
                 .map(Ok::<_, Infallible>)
         })
-        .take_until(closing.into_future());
+        .take_until(closing);
     Ok((
         [(header::CACHE_CONTROL, "no-store")],
         Sse::new(stream).keep_alive(KeepAlive::default()),

@@ -169,7 +169,7 @@ pub fn spec() -> Value {
                 json!({"parameters": [number.clone(), lang.clone()], "security": [{"session": []}]}))},
             "/api/v1/upds/{number}/pdf": {"get": {"summary": "The UPD on paper (T8): A4 PDF, fonts embedded, with a QR code that opens its payment page",
                 "parameters": [number.clone(), lang.clone(), {"name": "version", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 0}}], "security": [{"session": []}],
-                "responses": {let mut m = problem_responses(&["400", "401", "403", "404"]); m["200"] = json!({"description": "the PDF", "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}); m}}},
+                "responses": ({let mut m = problem_responses(&["400", "401", "403", "404"]); m["200"] = json!({"description": "the PDF", "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}}); m})}},
             "/api/v1/chat": {
                 "get": op("My consultation chat (D12) and whether operators are at work now", ("200", r("ChatView")), &["401", "403"], json!({"security": [{"session": []}]})),
                 "post": op("Write to the operators; out of hours the message is kept for the next working time", ("201", r("ChatMessage")), &["400", "401", "403", "413", "415", "422"],
@@ -177,7 +177,7 @@ pub fn spec() -> Value {
             },
             "/api/v1/chat/events": {"get": {"summary": "New chat messages as server-sent events (event `message`, data a ChatMessage): a consumer's own, or all for operators",
                 "security": [{"session": []}],
-                "responses": {let mut m = problem_responses(&["401", "403"]); m["200"] = json!({"description": "an event stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}}); m}}},
+                "responses": ({let mut m = problem_responses(&["401", "403"]); m["200"] = json!({"description": "an event stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}}); m})}},
             "/api/v1/operator/chats": {"get": op("Conversations, those waiting for an answer first", ("200", json!({"type": "array", "items": {"type": "object", "required": ["thread_id", "consumer", "last_message", "last_at", "waiting"], "properties": {
                 "thread_id": {"type": "integer"}, "consumer": {"type": "string"}, "last_message": {"type": "string"}, "last_at": {"type": "string"}, "waiting": {"type": "boolean"}}}})), &["401", "403"], json!({"security": [{"session": []}]}))},
             "/api/v1/operator/chats/{id}": {

@@ -13,7 +13,6 @@ use esep_core::Money;
 use esep_core::api::{
     AllocationView, BankView, FieldError, PaymentCreated, PaymentRequest, PaymentView, Role,
 };
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 pub async fn banks(
