@@ -136,11 +136,19 @@ pub fn upd_pdf_url(number: &str, lang: Lang) -> String {
 }
 
 pub async fn history(account: &str, lang: Lang) -> Result<History, ApiError> {
-    get(&format!("/api/v1/accounts/{}/history?lang={lang}", enc(account))).await
+    get(&format!(
+        "/api/v1/accounts/{}/history?lang={lang}",
+        enc(account)
+    ))
+    .await
 }
 
 pub async fn meters(account: &str, lang: Lang) -> Result<Vec<MeterView>, ApiError> {
-    get(&format!("/api/v1/accounts/{}/meters?lang={lang}", enc(account))).await
+    get(&format!(
+        "/api/v1/accounts/{}/meters?lang={lang}",
+        enc(account)
+    ))
+    .await
 }
 
 pub async fn submit_reading(req: &ReadingRequest) -> Result<ReadingAccepted, ApiError> {
@@ -196,7 +204,11 @@ pub async fn operator_answer(id: i64, body: &str) -> Result<ChatMessage, ApiErro
     let post = ChatPost {
         body: body.to_string(),
     };
-    send(Request::post(&format!("/api/v1/operator/chats/{id}")), &post).await
+    send(
+        Request::post(&format!("/api/v1/operator/chats/{id}")),
+        &post,
+    )
+    .await
 }
 
 /// New chat messages pushed by the server (server-sent events). The browser reconnects by
@@ -214,15 +226,14 @@ impl Drop for ChatEvents {
 
 pub fn chat_events(mut on_message: impl FnMut(ChatMessage) + 'static) -> Option<ChatEvents> {
     let source = web_sys::EventSource::new("/api/v1/chat/events").ok()?;
-    let closure = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
-        move |event: web_sys::MessageEvent| {
+    let closure =
+        Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
             if let Some(text) = event.data().as_string()
                 && let Ok(message) = serde_json::from_str::<ChatMessage>(&text)
             {
                 on_message(message);
             }
-        },
-    );
+        });
     source
         .add_event_listener_with_callback("message", closure.as_ref().unchecked_ref())
         .ok()?;

@@ -70,11 +70,9 @@ pub fn SignIn() -> impl IntoView {
                 Err(ApiError::Problem(p)) if p.status == 429 => {
                     errors.show(vec![FormError::new("", ctx.t().err_too_many)])
                 }
-                Err(e) => errors.from_api(
-                    &e,
-                    &[("login", "login"), ("password", "password")],
-                    ctx.t(),
-                ),
+                Err(e) => {
+                    errors.from_api(&e, &[("login", "login"), ("password", "password")], ctx.t())
+                }
             }
         });
     };
@@ -143,7 +141,9 @@ fn Accounts() -> impl IntoView {
     reload();
     let list = dynamic(move || match data.get() {
         Load::Loading => view! { <Loading /> }.into_any(),
-        Load::Failed(e) => view! { <Failure error=e retry=Callback::new(move |_| reload()) /> }.into_any(),
+        Load::Failed(e) => {
+            view! { <Failure error=e retry=Callback::new(move |_| reload()) /> }.into_any()
+        }
         Load::Ready(accounts) if accounts.is_empty() => view! { <p>{t.no_accounts}</p> }.into_any(),
         Load::Ready(accounts) => accounts
             .into_iter()
@@ -226,7 +226,10 @@ fn LinkAccount(on_linked: Callback<()>) -> impl IntoView {
                 Err(ApiError::Unauthorized) => ctx.me.set(None),
                 Err(e) => errors.from_api(
                     &e,
-                    &[("account_number", "link-number"), ("last_upd_total", "link-total")],
+                    &[
+                        ("account_number", "link-number"),
+                        ("last_upd_total", "link-total"),
+                    ],
                     ctx.t(),
                 ),
             }
@@ -304,7 +307,9 @@ fn Upd() -> impl IntoView {
     });
     dynamic(move || match data.get() {
         Load::Loading => view! { <Loading /> }.into_any(),
-        Load::Failed(e) => view! { <Failure error=e retry=Callback::new(move |_| reload()) /> }.into_any(),
+        Load::Failed(e) => {
+            view! { <Failure error=e retry=Callback::new(move |_| reload()) /> }.into_any()
+        }
         Load::Ready(upd) => {
             let pay = format!("/cabinet/upds/{}/pay", upd.number);
             let pdf = api::upd_pdf_url(&upd.number, ctx.lang.get_untracked());
@@ -323,7 +328,7 @@ fn Upd() -> impl IntoView {
                     <a href=format!("/cabinet/accounts/{account}/readings")>{t.readings}</a>
                 </p>
             }
-                .into_any()
+            .into_any()
         }
     })
 }
@@ -398,7 +403,11 @@ fn Pay() -> impl IntoView {
                     busy.try_set(false);
                     errors.from_api(
                         &e,
-                        &[("amount", "pay-amount"), ("lines", "pay-lines"), ("bank", "pay-bank-0")],
+                        &[
+                            ("amount", "pay-amount"),
+                            ("lines", "pay-lines"),
+                            ("bank", "pay-bank-0"),
+                        ],
                         ctx.t(),
                     );
                 }
@@ -541,7 +550,8 @@ fn PaymentResult() -> impl IntoView {
                     <Show when=move || has_rows>
                         <h2>{t.allocation}</h2>
                     </Show>
-                    <div class="table-wrap">
+                    // Keyboard users scroll a wide table too (WCAG 2.1.1).
+                    <div class="table-wrap" tabindex="0" role="region" aria-label=t.allocation>
                         <table class:hidden=!has_rows>
                             <thead>
                                 <tr>
@@ -665,7 +675,7 @@ fn history_view(h: History, ctx: Ctx) -> impl IntoView {
                 <ul class="legend">{legend}</ul>
             </figcaption>
         </figure>
-        <div class="table-wrap">
+        <div class="table-wrap" tabindex="0" role="region" aria-label=t.chart_title>
             <table>
                 <caption>{t.chart_title}</caption>
                 <thead>
@@ -675,7 +685,7 @@ fn history_view(h: History, ctx: Ctx) -> impl IntoView {
             </table>
         </div>
         <h2>{t.payments}</h2>
-        <div class="table-wrap">
+        <div class="table-wrap" tabindex="0" role="region" aria-label=t.payments>
             <table>
                 <thead>
                     <tr>
@@ -784,7 +794,10 @@ fn MeterForm(meter: MeterView) -> impl IntoView {
     };
     let error = Signal::derive(errors.at(id.clone()));
     let unit = meter.unit.symbol(ctx.lang.get_untracked());
-    let last_period = meter.last_period.map(|p: Period| p.to_string()).unwrap_or_default();
+    let last_period = meter
+        .last_period
+        .map(|p: Period| p.to_string())
+        .unwrap_or_default();
     let input_id = id.clone();
     let error_id = format!("{id}-error");
     view! {
@@ -890,7 +903,12 @@ fn Complaints() -> impl IntoView {
                 Err(ApiError::Unauthorized) => ctx.me.set(None),
                 Err(e) => errors.from_api(
                     &e,
-                    &[("subject", "c-subject"), ("body", "c-body"), ("kind", "c-kind-0"), ("account_number", "c-account")],
+                    &[
+                        ("subject", "c-subject"),
+                        ("body", "c-body"),
+                        ("kind", "c-kind-0"),
+                        ("account_number", "c-account"),
+                    ],
                     ctx.t(),
                 ),
             }
@@ -899,33 +917,34 @@ fn Complaints() -> impl IntoView {
     let subject_error = Signal::derive(errors.at("c-subject"));
     let body_error = Signal::derive(errors.at("c-body"));
     let kinds = move || {
-        [("complaint", t.kind_complaint), ("application", t.kind_application)]
-            .into_iter()
-            .enumerate()
-            .map(|(i, (code, label))| {
-                let id = format!("c-kind-{i}");
-                view! {
-                    <div class="choice">
-                        <input
-                            type="radio"
-                            name="kind"
-                            id=id.clone()
-                            value=code
-                            prop:checked=move || kind.get() == code
-                            on:change=move |_| kind.set(code.to_string())
-                        />
-                        <label for=id>{label}</label>
-                    </div>
-                }
-            })
-            .collect_view()
+        [
+            ("complaint", t.kind_complaint),
+            ("application", t.kind_application),
+        ]
+        .into_iter()
+        .enumerate()
+        .map(|(i, (code, label))| {
+            let id = format!("c-kind-{i}");
+            view! {
+                <div class="choice">
+                    <input
+                        type="radio"
+                        name="kind"
+                        id=id.clone()
+                        value=code
+                        prop:checked=move || kind.get() == code
+                        on:change=move |_| kind.set(code.to_string())
+                    />
+                    <label for=id>{label}</label>
+                </div>
+            }
+        })
+        .collect_view()
     };
-    let status_text = move |c: &Complaint| {
-        match c.status.as_str() {
-            "answered" => t.st_answered,
-            "extended" => t.st_extended,
-            _ => t.st_registered,
-        }
+    let status_text = move |c: &Complaint| match c.status.as_str() {
+        "answered" => t.st_answered,
+        "extended" => t.st_extended,
+        _ => t.st_registered,
     };
     view! {
         <h1>{t.complaints_title}</h1>
@@ -1313,7 +1332,7 @@ pub fn Fallback() -> impl IntoView {
                 <h1>{ctx.t().not_found}</h1>
                 <p><a href="/cabinet">{ctx.t().back_home}</a></p>
             }
-                .into_any()
+            .into_any()
         }
     }
 }

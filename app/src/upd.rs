@@ -176,7 +176,11 @@ pub fn PayForm(
                 .sum::<Money>()
         })
     });
-    let amount_text = move || edited.get().unwrap_or_else(|| default_amount.get().to_string());
+    let amount_text = move || {
+        edited
+            .get()
+            .unwrap_or_else(|| default_amount.get().to_string())
+    };
     let number = upd.number.clone();
     let first_line_id = "pay-lines";
     let submit = move |ev: leptos::ev::SubmitEvent| {

@@ -42,8 +42,16 @@ fn sample() -> UpdView {
         lines,
     };
     let utility = vec![
-        group(1, "Water Co", vec![line(1, "cold_water", "Cold water", 66_671)]),
-        group(2, "Power Co", vec![line(2, "electricity", "Electricity", 120_000)]),
+        group(
+            1,
+            "Water Co",
+            vec![line(1, "cold_water", "Cold water", 66_671)],
+        ),
+        group(
+            2,
+            "Power Co",
+            vec![line(2, "electricity", "Electricity", 120_000)],
+        ),
     ];
     let additional = vec![group(3, "Lift Co", vec![line(3, "lift", "Lift", 50_000)])];
     UpdView {
@@ -111,11 +119,25 @@ async fn the_upd_view_keeps_sections_apart_and_opens_a_line_to_its_formula() {
         view! { <UpdDocument upd=sample() /> }
     });
     tick().await;
-    let headings: Vec<String> = (0..root.query_selector_all("section.upd-section h2").unwrap().length())
-        .map(|i| root.query_selector_all("section.upd-section h2").unwrap().get(i).unwrap().text_content().unwrap())
+    let headings: Vec<String> = (0..root
+        .query_selector_all("section.upd-section h2")
+        .unwrap()
+        .length())
+        .map(|i| {
+            root.query_selector_all("section.upd-section h2")
+                .unwrap()
+                .get(i)
+                .unwrap()
+                .text_content()
+                .unwrap()
+        })
         .collect();
     assert_eq!(headings, vec!["Utility services", "Additional services"]);
-    assert_eq!(root.query_selector_all("div.provider").unwrap().length(), 3, "grouped by provider");
+    assert_eq!(
+        root.query_selector_all("div.provider").unwrap().length(),
+        3,
+        "grouped by provider"
+    );
     let details: web_sys::HtmlDetailsElement = root
         .query_selector("details.line")
         .unwrap()
@@ -127,7 +149,9 @@ async fn the_upd_view_keeps_sections_apart_and_opens_a_line_to_its_formula() {
     assert!(details.open(), "the line opens");
     let formula = find(&root, "details.line .formula").text_content().unwrap();
     assert!(formula.contains("7.25 m³ × 91 ₸/m³"), "{formula}");
-    let remaining = find(&root, "[data-testid=remaining]").text_content().unwrap();
+    let remaining = find(&root, "[data-testid=remaining]")
+        .text_content()
+        .unwrap();
     assert_eq!(remaining, Money::from_tiyn(236_671).display_kzt());
     drop(handle);
 }
@@ -140,8 +164,14 @@ async fn the_pay_form_follows_the_chosen_lines_and_refuses_a_zero_amount() {
     let handle = leptos::mount::mount_to(root.clone(), move || {
         provide_context(Ctx::new(Lang::En));
         let banks = vec![
-            BankView { code: "halyk".into(), name: "Sandbox Halyk".into() },
-            BankView { code: "kaspi".into(), name: "Sandbox Kaspi".into() },
+            BankView {
+                code: "halyk".into(),
+                name: "Sandbox Halyk".into(),
+            },
+            BankView {
+                code: "kaspi".into(),
+                name: "Sandbox Kaspi".into(),
+            },
         ];
         let on_pay = Callback::new(move |req: PaymentRequest| sink.lock().unwrap().push(req));
         view! { <PayForm upd=sample() banks=banks on_pay=on_pay errors=FormErrors::new() busy=false /> }
@@ -154,7 +184,12 @@ async fn the_pay_form_follows_the_chosen_lines_and_refuses_a_zero_amount() {
     find(&root, "#pay-line-1").click();
     tick().await;
     assert_eq!(amount.value(), "1700.00");
-    assert!(button.text_content().unwrap().contains(&Money::from_tiyn(170_000).display_kzt()));
+    assert!(
+        button
+            .text_content()
+            .unwrap()
+            .contains(&Money::from_tiyn(170_000).display_kzt())
+    );
     // Choose the second bank and pay.
     find(&root, "#pay-bank-1").click();
     tick().await;
@@ -165,7 +200,10 @@ async fn the_pay_form_follows_the_chosen_lines_and_refuses_a_zero_amount() {
         assert_eq!(sent.len(), 1);
         assert_eq!(sent[0].lines, Some(vec![2, 3]));
         assert_eq!(sent[0].bank, "kaspi");
-        assert_eq!(sent[0].amount, None, "the suggested amount is left to the server");
+        assert_eq!(
+            sent[0].amount, None,
+            "the suggested amount is left to the server"
+        );
     }
     // A zero amount is refused at the field, with a summary linking to it.
     amount.set_value("0");
@@ -179,10 +217,15 @@ async fn the_pay_form_follows_the_chosen_lines_and_refuses_a_zero_amount() {
     let summary = find(&root, ".error-summary");
     assert!(!summary.class_list().contains("hidden"));
     assert_eq!(
-        find(&root, ".error-summary a").get_attribute("href").as_deref(),
+        find(&root, ".error-summary a")
+            .get_attribute("href")
+            .as_deref(),
         Some("#pay-amount")
     );
-    assert_eq!(amount.get_attribute("aria-invalid").as_deref(), Some("true"));
+    assert_eq!(
+        amount.get_attribute("aria-invalid").as_deref(),
+        Some("true")
+    );
     // A typed amount with a comma is sent as typed.
     amount.set_value("1 000,50");
     amount

@@ -249,7 +249,6 @@ pub struct BankView {
     pub name: String,
 }
 
-
 // Applications and complaints (D13).
 
 /// An application or complaint with its legal deadline (15 working days, once extended by at
@@ -285,7 +284,6 @@ pub struct ComplaintRequest {
     #[serde(default)]
     pub account_number: Option<String>,
 }
-
 
 // History (the cabinet's last 12 months).
 

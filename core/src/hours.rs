@@ -28,7 +28,8 @@ pub fn hours_on(calendar: &WorkingCalendar, date: NaiveDate) -> Option<(NaiveTim
 
 /// Whether the chat is staffed at this local (Almaty) time.
 pub fn is_open(calendar: &WorkingCalendar, at: NaiveDateTime) -> bool {
-    hours_on(calendar, at.date()).is_some_and(|(open, close)| at.time() >= open && at.time() < close)
+    hours_on(calendar, at.date())
+        .is_some_and(|(open, close)| at.time() >= open && at.time() < close)
 }
 
 /// The next local time the chat is staffed: `at` itself when open now. Looks at most a
@@ -82,20 +83,38 @@ mod tests {
     fn a_message_out_of_hours_is_answered_at_the_next_opening() {
         let cal = WorkingCalendar::kazakhstan();
         // Thursday evening → Friday 09:00.
-        assert_eq!(next_open(&cal, at("2026-12-03 20:00")), Some(at("2026-12-04 09:00")));
+        assert_eq!(
+            next_open(&cal, at("2026-12-03 20:00")),
+            Some(at("2026-12-04 09:00"))
+        );
         // Saturday evening → Monday 09:00.
-        assert_eq!(next_open(&cal, at("2026-12-05 19:00")), Some(at("2026-12-07 09:00")));
+        assert_eq!(
+            next_open(&cal, at("2026-12-05 19:00")),
+            Some(at("2026-12-07 09:00"))
+        );
         // Saturday early → Saturday 10:00.
-        assert_eq!(next_open(&cal, at("2026-12-05 07:00")), Some(at("2026-12-05 10:00")));
+        assert_eq!(
+            next_open(&cal, at("2026-12-05 07:00")),
+            Some(at("2026-12-05 10:00"))
+        );
         // Open now → now.
-        assert_eq!(next_open(&cal, at("2026-12-03 12:30")), Some(at("2026-12-03 12:30")));
+        assert_eq!(
+            next_open(&cal, at("2026-12-03 12:30")),
+            Some(at("2026-12-03 12:30"))
+        );
     }
 
     #[test]
     fn holidays_are_closed() {
         let cal = WorkingCalendar::kazakhstan();
         // 16 December (Independence Day) 2026 is a Wednesday: closed; the 17th opens.
-        assert_eq!(hours_on(&cal, NaiveDate::from_ymd_opt(2026, 12, 16).unwrap()), None);
-        assert_eq!(next_open(&cal, at("2026-12-15 18:30")), Some(at("2026-12-17 09:00")));
+        assert_eq!(
+            hours_on(&cal, NaiveDate::from_ymd_opt(2026, 12, 16).unwrap()),
+            None
+        );
+        assert_eq!(
+            next_open(&cal, at("2026-12-15 18:30")),
+            Some(at("2026-12-17 09:00"))
+        );
     }
 }

@@ -50,9 +50,16 @@ pub fn app(state: api::AppState, dirs: &StaticDirs) -> Router {
     let mut router = api::router(state);
     if let Some(cabinet) = &dirs.cabinet {
         let index = cabinet.join("index.html");
+        // Brotli copies written at build time (`cargo xtask`) go to browsers that accept
+        // them; the file names carry a content hash, so they may be cached for a year.
+        let files = ServeDir::new(cabinet)
+            .precompressed_br()
+            .fallback(ServeFile::new(index).precompressed_br());
         router = router.nest_service(
             "/cabinet",
-            ServeDir::new(cabinet).fallback(ServeFile::new(index)),
+            tower::ServiceBuilder::new()
+                .layer(axum::middleware::from_fn(cabinet_cache_control))
+                .service(files),
         );
     }
     router = match &dirs.site {
@@ -81,6 +88,32 @@ pub fn app(state: api::AppState, dirs: &StaticDirs) -> Router {
     router
 }
 
+/// `immutable` for the assets whose names carry Trunk's content hash (`name-<16 hex>.ext`),
+/// `no-cache` for index.html and boot.js, whose names stay the same from build to build.
+async fn cabinet_cache_control(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let hashed = is_hashed_asset(req.uri().path());
+    let mut res = next.run(req).await;
+    let value = if hashed && res.status().is_success() {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static(value));
+    res
+}
+
+fn is_hashed_asset(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or("");
+    let stem = name.split('.').next().unwrap_or("");
+    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
+    stem.rsplit_once('-')
+        .is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 async fn placeholder_home() -> axum::response::Html<&'static str> {
     axum::response::Html(include_str!("home.html"))
 }
@@ -94,5 +127,24 @@ pub fn state(db: store::Db, config: api::Config) -> api::AppState {
         http: crate::banks::http_client(),
         bank_cache: Default::default(),
         chat: Default::default(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn only_trunks_hashed_names_are_cached_for_good() {
+        assert!(super::is_hashed_asset(
+            "/cabinet/esep-app-92e8df12ac5e5213_bg.wasm"
+        ));
+        assert!(super::is_hashed_asset(
+            "/cabinet/esep-app-92e8df12ac5e5213.js"
+        ));
+        assert!(super::is_hashed_asset(
+            "/cabinet/style-217f961e6cc904a3.css"
+        ));
+        assert!(!super::is_hashed_asset("/cabinet/boot.js"));
+        assert!(!super::is_hashed_asset("/cabinet/index.html"));
+        assert!(!super::is_hashed_asset("/cabinet/upds/0000001-202611"));
     }
 }

@@ -5,8 +5,8 @@
 use anyhow::{Result, anyhow};
 use krilla::Document;
 use krilla::geom::{PathBuilder, Point, Rect};
-use krilla::paint::Fill;
 use krilla::page::PageSettings;
+use krilla::paint::Fill;
 use krilla::text::{Font, TextDirection};
 
 const FONT: &[u8] = include_bytes!("../../public/fonts/DejaVuSans.ttf");

@@ -52,8 +52,9 @@ struct Browser {
 
 impl Drop for Browser {
     fn drop(&mut self) {
+        // procps' kill reads "-PGID" as an option unless "--" ends the options.
         let _ = Command::new("kill")
-            .args(["-9", &format!("-{}", self.driver.id())])
+            .args(["-s", "KILL", "--", &format!("-{}", self.driver.id())])
             .status();
         let _ = self.driver.wait();
     }
@@ -91,20 +92,21 @@ impl Browser {
                 ]
             }),
         );
-        let client = ClientBuilder::new(
-            hyper_util::client::legacy::connect::HttpConnector::new(),
-        )
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{port}"))
-        .await
-        .expect("a Chromium session");
+        let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+            .expect("a Chromium session");
         let mut b = Browser {
             client,
             driver,
             _profile: profile,
             name,
         };
-        b.client.set_window_size(360, 800).await.expect("window size");
+        b.client
+            .set_window_size(360, 800)
+            .await
+            .expect("window size");
         b.name = name;
         b
     }
@@ -206,10 +208,9 @@ impl Browser {
 
     /// axe-core on the page as it is: no serious or critical violation of WCAG 2.2 A/AA.
     async fn axe(&self, page: &str) {
-        let source = std::fs::read_to_string(
-            root().join("tests/browser/node_modules/axe-core/axe.min.js"),
-        )
-        .expect("axe-core (npm install in tests/browser; cargo xtask test does)");
+        let source =
+            std::fs::read_to_string(root().join("tests/browser/node_modules/axe-core/axe.min.js"))
+                .expect("axe-core (npm install in tests/browser; cargo xtask test does)");
         self.client
             .execute(&format!("{source}; return true;"), vec![])
             .await
@@ -296,9 +297,11 @@ fn setup(db: &TestDb) -> City {
         .map(|u| u.1.clone())
         .expect("a demo operator");
     let mut banks = Vec::new();
+    // The demo's own two banks (the codes `esep demo` seeds), pointed at sandboxes on
+    // ports of this test's own: the cabinet offers exactly these two.
     for (i, (code, secret, bank)) in [
-        ("halyk", "sandbox-secret-1", "601"),
-        ("kaspi", "sandbox-secret-2", "722"),
+        ("halyk-sandbox", "sandbox-secret-1", "601"),
+        ("kaspi-sandbox", "sandbox-secret-2", "722"),
     ]
     .into_iter()
     .enumerate()
@@ -388,12 +391,20 @@ async fn sign_in(b: &Browser, city: &City, login: &str) {
 
 #[tokio::test]
 async fn a_consumer_reads_pays_reports_complains_and_chats_in_the_cabinet() {
+    // A hung browser fails the test, naming the last step, instead of stalling CI.
+    tokio::time::timeout(Duration::from_secs(900), consumer_flow())
+        .await
+        .expect("the cabinet flow took over 15 minutes; the last [cabinet] step above hung");
+}
+
+async fn consumer_flow() {
     let db = common::sqlite();
     let city = setup(&db);
     let pub_url = |p: &str| format!("{}{p}", city.public);
     let b = Browser::start("consumer").await;
 
     // Sign in: Kazakh by default; the empty form is answered with a summary and field errors.
+    step("Sign in: Kazakh by default; the empty form is answered with a summary and field errors.");
     b.goto(&pub_url("/cabinet/")).await;
     b.wait("#login").await;
     assert_eq!(b.js("return document.documentElement.lang;").await, "kk");
@@ -402,7 +413,8 @@ async fn a_consumer_reads_pays_reports_complains_and_chats_in_the_cabinet() {
     b.phone_check("signin-kk").await;
     b.click("form button[type=submit]").await;
     b.wait(".error-summary:not(.hidden) a[href='#login']").await;
-    b.wait(".error-summary:not(.hidden) a[href='#password']").await;
+    b.wait(".error-summary:not(.hidden) a[href='#password']")
+        .await;
     b.until(
         "document.activeElement && document.activeElement.classList.contains('error-summary')",
         "the focus moves to the error summary",
@@ -414,6 +426,7 @@ async fn a_consumer_reads_pays_reports_complains_and_chats_in_the_cabinet() {
     );
     b.axe("sign-in with errors (kk)").await;
     // A wrong password: one message, nothing else happens.
+    step("A wrong password: one message, nothing else happens.");
     b.fill("#login", &city.consumer).await;
     b.fill("#password", "not-the-password").await;
     b.click("form button[type=submit]").await;
@@ -422,6 +435,7 @@ async fn a_consumer_reads_pays_reports_complains_and_chats_in_the_cabinet() {
     b.click("form button[type=submit]").await;
 
     // My accounts → the current UPD.
+    step("My accounts → the current UPD.");
     b.wait("article.account").await;
     assert!(b.text("main").await.contains(&city.account));
     b.axe("accounts (kk)").await;
@@ -430,10 +444,15 @@ async fn a_consumer_reads_pays_reports_complains_and_chats_in_the_cabinet() {
     b.wait("article.upd").await;
     let upd_url = b.client.current_url().await.unwrap().to_string();
     let upd_number = upd_url.rsplit('/').next().unwrap().to_string();
-    assert!(b.text("article.upd").await.contains("Коммуналдық қызметтер"));
+    assert!(
+        b.text("article.upd")
+            .await
+            .contains("Коммуналдық қызметтер")
+    );
     b.axe("UPD (kk)").await;
     b.phone_check("upd-kk").await;
     // Expand a line: its formula shows.
+    step("Expand a line: its formula shows.");
     b.click("details.line summary").await;
     b.until(
         "document.querySelector('details.line').open",
@@ -447,6 +466,7 @@ async fn a_consumer_reads_pays_reports_complains_and_chats_in_the_cabinet() {
     assert!(remaining_before.is_positive());
 
     // Pay part of it, with the keyboard alone.
+    step("Pay part of it, with the keyboard alone.");
     b.click("a[href$='/pay']").await;
     b.wait("form.pay-form").await;
     b.axe("pay (kk)").await;
@@ -476,9 +496,13 @@ async fn a_consumer_reads_pays_reports_complains_and_chats_in_the_cabinet() {
             .unwrap()
             .unwrap(),
     );
-    assert!(suggested < remaining_before, "the amount follows the chosen lines");
+    assert!(
+        suggested < remaining_before,
+        "the amount follows the chosen lines"
+    );
     let part = Money::from_tiyn((suggested.tiyn() / 2).max(100));
     // Select what is there and type the new amount.
+    step("Select what is there and type the new amount.");
     let ctrl: char = Key::Control.into();
     b.client
         .perform_actions(
@@ -498,6 +522,7 @@ async fn a_consumer_reads_pays_reports_complains_and_chats_in_the_cabinet() {
     b.press(Key::Enter).await;
 
     // The sandbox bank's page: pay with the test card that succeeds.
+    step("The sandbox bank's page: pay with the test card that succeeds.");
     b.wait("#card").await;
     assert!(b.text("body").await.contains("SANDBOX"));
     b.fill("#card", "4242 4242 4242 4242").await;
@@ -505,6 +530,7 @@ async fn a_consumer_reads_pays_reports_complains_and_chats_in_the_cabinet() {
     b.click("form button[type=submit]").await;
 
     // Back in the cabinet: the allocation and the new balance.
+    step("Back in the cabinet: the allocation and the new balance.");
     b.wait("[data-status=succeeded]").await;
     let result_url = b.client.current_url().await.unwrap().to_string();
     assert!(result_url.contains("/cabinet/payments/"), "{result_url}");
@@ -526,6 +552,7 @@ async fn a_consumer_reads_pays_reports_complains_and_chats_in_the_cabinet() {
     b.axe("payment result (kk)").await;
     b.phone_check("result-kk").await;
     // Refreshing the result and going back never pays twice.
+    step("Refreshing the result and going back never pays twice.");
     b.client.refresh().await.unwrap();
     b.wait("[data-status=succeeded]").await;
     b.client.back().await.unwrap();
@@ -540,6 +567,7 @@ async fn a_consumer_reads_pays_reports_complains_and_chats_in_the_cabinet() {
     );
     assert_eq!(paid, vec!["1".to_string()], "exactly one payment credited");
     // The UPD page shows the same balance.
+    step("The UPD page shows the same balance.");
     b.goto(&upd_url).await;
     assert_eq!(
         money_of(&b.text("[data-testid=remaining]").await),
@@ -547,8 +575,12 @@ async fn a_consumer_reads_pays_reports_complains_and_chats_in_the_cabinet() {
     );
 
     // A meter reading: a lower value is refused at the field, a higher one accepted.
-    b.goto(&pub_url(&format!("/cabinet/accounts/{}/readings", city.account)))
-        .await;
+    step("A meter reading: a lower value is refused at the field, a higher one accepted.");
+    b.goto(&pub_url(&format!(
+        "/cabinet/accounts/{}/readings",
+        city.account
+    )))
+    .await;
     b.wait("section.meter").await;
     b.axe("readings (kk)").await;
     b.phone_check("readings-kk").await;
@@ -562,8 +594,11 @@ async fn a_consumer_reads_pays_reports_complains_and_chats_in_the_cabinet() {
         .unwrap();
     let input = b.wait("section.meter input").await;
     let input_id = input.attr("id").await.unwrap().unwrap();
-    b.fill(&format!("#{input_id}"), &(previous - rust_decimal::Decimal::ONE).to_string())
-        .await;
+    b.fill(
+        &format!("#{input_id}"),
+        &(previous - rust_decimal::Decimal::ONE).to_string(),
+    )
+    .await;
     b.click("section.meter button[type=submit]").await;
     b.wait(&format!("#{input_id}-error")).await;
     b.axe("readings with an error (kk)").await;
@@ -577,10 +612,12 @@ async fn a_consumer_reads_pays_reports_complains_and_chats_in_the_cabinet() {
     assert!(saved.contains("3.5"), "{saved}");
 
     // A complaint and its legal deadline: 15 working days.
+    step("A complaint and its legal deadline: 15 working days.");
     b.goto(&pub_url("/cabinet/complaints")).await;
     b.wait("#c-subject").await;
     b.click("main form button[type=submit]").await;
-    b.wait(".error-summary:not(.hidden) a[href='#c-subject']").await;
+    b.wait(".error-summary:not(.hidden) a[href='#c-subject']")
+        .await;
     b.axe("complaints with errors (kk)").await;
     b.fill("#c-subject", "Жылу нашар беріледі").await;
     b.fill("#c-body", "Пәтерде температура 16 градус.").await;
@@ -594,8 +631,12 @@ async fn a_consumer_reads_pays_reports_complains_and_chats_in_the_cabinet() {
     b.phone_check("complaints-kk").await;
 
     // History: the chart and its table.
-    b.goto(&pub_url(&format!("/cabinet/accounts/{}/history", city.account)))
-        .await;
+    step("History: the chart and its table.");
+    b.goto(&pub_url(&format!(
+        "/cabinet/accounts/{}/history",
+        city.account
+    )))
+    .await;
     b.wait("svg.chart[role=img] title").await;
     b.wait("main table tbody tr").await;
     b.axe("history (kk)").await;
@@ -603,9 +644,13 @@ async fn a_consumer_reads_pays_reports_complains_and_chats_in_the_cabinet() {
 
     // Consultation: the consumer writes, an operator in another browser answers, and the
     // answer arrives without reloading.
+    step(
+        "Consultation: the consumer writes, an operator in another browser answers, and the answer arrives without reloading.",
+    );
     b.goto(&pub_url("/cabinet/chat")).await;
     b.wait("[data-testid=hours]").await;
-    b.fill("#chat-text", "Сәлеметсіз бе! Жылу неге қымбат?").await;
+    b.fill("#chat-text", "Сәлеметсіз бе! Жылу неге қымбат?")
+        .await;
     b.click("form.chat-form button[type=submit]").await;
     b.wait(".msg.mine").await;
     b.axe("chat (kk)").await;
@@ -626,6 +671,9 @@ async fn a_consumer_reads_pays_reports_complains_and_chats_in_the_cabinet() {
 
     // The paper form: the PDF holds the account and the total, and its QR opens the
     // payment page of the UPD.
+    step(
+        "The paper form: the PDF holds the account and the total, and its QR opens the payment page of the UPD.",
+    );
     b.goto(&upd_url).await;
     let pdf_link = b.wait("a[download][href*='/pdf']").await;
     let pdf_path = pdf_link.attr("href").await.unwrap().unwrap();
@@ -662,20 +710,37 @@ async fn a_consumer_reads_pays_reports_complains_and_chats_in_the_cabinet() {
     let png = dir.path().join("page");
     run_ok(
         "pdftoppm",
-        &["-r", "200", "-png", "-singlefile", file.to_str().unwrap(), png.to_str().unwrap()],
+        &[
+            "-r",
+            "200",
+            "-png",
+            "-singlefile",
+            file.to_str().unwrap(),
+            png.to_str().unwrap(),
+        ],
     );
-    let qr = run_ok("zbarimg", &["--raw", "-q", &format!("{}.png", png.display())]);
+    let qr = run_ok(
+        "zbarimg",
+        &["--raw", "-q", &format!("{}.png", png.display())],
+    );
     let pay_url = format!("{}/cabinet/upds/{upd_number}/pay", city.public);
     assert_eq!(qr.trim(), pay_url);
     // The QR's address opens the payment form.
+    step("The QR's address opens the payment form.");
     b.goto(&pay_url).await;
     b.wait("form.pay-form").await;
 
     // Every page of these flows in Russian and English, the choice remembered.
+    step("Every page of these flows in Russian and English, the choice remembered.");
     for (lang, button, accounts_title, upd_word) in [
         ("ru", "Русский", "Мои лицевые счета", "Коммунальные услуги"),
         ("en", "English", "My personal accounts", "Utility services"),
-        ("kk", "Қазақша", "Менің дербес шоттарым", "Коммуналдық қызметтер"),
+        (
+            "kk",
+            "Қазақша",
+            "Менің дербес шоттарым",
+            "Коммуналдық қызметтер",
+        ),
     ] {
         b.goto(&pub_url("/cabinet/")).await;
         b.wait("article.account").await;
@@ -688,12 +753,19 @@ async fn a_consumer_reads_pays_reports_complains_and_chats_in_the_cabinet() {
         assert!(b.text("header.top").await.contains(button));
         b.client.refresh().await.unwrap();
         b.wait("article.account").await;
-        assert_eq!(b.text("h1").await, accounts_title, "remembered after a reload");
+        assert_eq!(
+            b.text("h1").await,
+            accounts_title,
+            "remembered after a reload"
+        );
         b.axe(&format!("accounts ({lang})")).await;
         b.goto(&upd_url).await;
         b.wait("article.upd").await;
         b.until(
-            &format!("document.querySelector('article.upd').textContent.includes({})", json!(upd_word)),
+            &format!(
+                "document.querySelector('article.upd').textContent.includes({})",
+                json!(upd_word)
+            ),
             "the UPD in the chosen language",
         )
         .await;
@@ -701,18 +773,30 @@ async fn a_consumer_reads_pays_reports_complains_and_chats_in_the_cabinet() {
         b.axe(&format!("UPD ({lang})")).await;
         for (path, ready) in [
             (format!("/cabinet/upds/{upd_number}/pay"), "form.pay-form"),
-            (result_url.trim_start_matches(&city.public).to_string(), "[data-status]"),
-            (format!("/cabinet/accounts/{}/readings", city.account), "section.meter"),
+            (
+                result_url.trim_start_matches(&city.public).to_string(),
+                "[data-status]",
+            ),
+            (
+                format!("/cabinet/accounts/{}/readings", city.account),
+                "section.meter",
+            ),
             ("/cabinet/complaints".to_string(), "article.complaint"),
-            (format!("/cabinet/accounts/{}/history", city.account), "svg.chart"),
+            (
+                format!("/cabinet/accounts/{}/history", city.account),
+                "svg.chart",
+            ),
             ("/cabinet/chat".to_string(), ".msg"),
         ] {
             b.goto(&pub_url(&path)).await;
             b.wait(ready).await;
             b.axe(&format!("{path} ({lang})")).await;
             if lang != "kk" {
-                b.phone_check(&format!("{}-{lang}", path.split('/').nth(2).unwrap_or("page")))
-                    .await;
+                b.phone_check(&format!(
+                    "{}-{lang}",
+                    path.split('/').nth(2).unwrap_or("page")
+                ))
+                .await;
             }
         }
         op.goto(&pub_url("/cabinet/operator")).await;
@@ -721,6 +805,7 @@ async fn a_consumer_reads_pays_reports_complains_and_chats_in_the_cabinet() {
     }
 
     // Sign out: the session ends, the sign-in form returns.
+    step("Sign out: the session ends, the sign-in form returns.");
     b.goto(&pub_url("/cabinet/")).await;
     b.click("header.top button.link").await;
     b.wait("#login").await;
@@ -734,6 +819,11 @@ async fn a_consumer_reads_pays_reports_complains_and_chats_in_the_cabinet() {
     let _ = b.client.clone().close().await;
     let _ = op.client.clone().close().await;
     drop(city.usc);
+}
+
+/// Where the flow is, in the test's output: a failure or a hang names its step.
+fn step(what: &str) {
+    eprintln!("[cabinet] {what}");
 }
 
 fn run_ok(cmd: &str, args: &[&str]) -> String {

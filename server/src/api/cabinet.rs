@@ -104,14 +104,20 @@ pub async fn upd_pdf(
     let bytes = render_upd_pdf(&upd, &pay_url, lang).map_err(ApiError::Internal)?;
     let mut res = bytes.into_response();
     let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pdf"),
+    );
     if let Ok(v) = HeaderValue::from_str(&format!(
         "attachment; filename=\"UPD-{}-v{}.pdf\"",
         upd.number, upd.version
     )) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
     Ok(res)
 }
 
@@ -186,7 +192,10 @@ pub fn render_upd_pdf(upd: &UpdView, pay_url: &str, lang: Lang) -> anyhow::Resul
     for section in &upd.sections {
         pdf.heading(&section.title);
         for group in &section.providers {
-            pdf.row(&[(0.0, &format!("{} (БСН/BIN {})", group.name, group.bin))], 9.5);
+            pdf.row(
+                &[(0.0, &format!("{} (БСН/BIN {})", group.name, group.bin))],
+                9.5,
+            );
             pdf.row(
                 &[(10.0, w[6]), (250.0, w[7]), (330.0, w[8]), (420.0, w[9])],
                 8.0,

@@ -183,6 +183,26 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
         "/api/v1/me/data",
         "signed in (all data held about themselves)",
     ),
+    (
+        "GET",
+        "/api/v1/accounts/{number}/history",
+        "consumer holding the account; operator, auditor",
+    ),
+    (
+        "GET",
+        "/api/v1/upds/{number}/pdf",
+        "consumer holding the account; operator, auditor",
+    ),
+    ("GET", "/api/v1/chat", "consumer (their own)"),
+    ("POST", "/api/v1/chat", "consumer"),
+    (
+        "GET",
+        "/api/v1/chat/events",
+        "consumer (their own); operator (all)",
+    ),
+    ("GET", "/api/v1/operator/chats", "operator"),
+    ("GET", "/api/v1/operator/chats/{id}", "operator"),
+    ("POST", "/api/v1/operator/chats/{id}", "operator"),
 ];
 
 pub fn router(state: AppState) -> Router {
@@ -228,10 +248,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/reports/provider", get(reports::provider))
         .route("/api/v1/me/data", get(handlers::my_data))
-        .route(
-            "/api/v1/accounts/{number}/history",
-            get(cabinet::history),
-        )
+        .route("/api/v1/accounts/{number}/history", get(cabinet::history))
         .route("/api/v1/upds/{number}/pdf", get(cabinet::upd_pdf))
         .route("/api/v1/chat", get(cabinet::chat).post(cabinet::chat_post))
         .route("/api/v1/chat/events", get(cabinet::chat_events))

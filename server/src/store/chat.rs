@@ -146,7 +146,12 @@ impl Db {
         lang: Lang,
     ) -> Result<Vec<HistoryPeriod>> {
         let mut periods = Vec::new();
-        for upd in self.upds_of_account(account_id, months).await?.into_iter().rev() {
+        for upd in self
+            .upds_of_account(account_id, months)
+            .await?
+            .into_iter()
+            .rev()
+        {
             let mut services: Vec<ServiceAmount> = Vec::new();
             for line in self.upd_lines(upd.id).await? {
                 let amount = line.charge + line.recalculation;
