@@ -181,6 +181,53 @@ pub async fn file_complaint(req: &ComplaintRequest) -> Result<Complaint, ApiErro
     send(Request::post("/api/v1/complaints"), req).await
 }
 
+pub async fn notices() -> Result<Vec<Notice>, ApiError> {
+    get("/api/v1/notices").await
+}
+
+pub async fn operator_complaints() -> Result<Vec<Complaint>, ApiError> {
+    get("/api/v1/operator/complaints").await
+}
+
+/// The applicant's notice of the extension is written in `lang`.
+pub async fn extend_complaint(
+    number: &str,
+    req: &ComplaintExtension,
+    lang: Lang,
+) -> Result<Complaint, ApiError> {
+    send(
+        Request::post(&format!(
+            "/api/v1/operator/complaints/{}/extend?lang={lang}",
+            enc(number)
+        )),
+        req,
+    )
+    .await
+}
+
+pub async fn answer_complaint(number: &str, req: &ComplaintAnswer) -> Result<Complaint, ApiError> {
+    send(
+        Request::post(&format!(
+            "/api/v1/operator/complaints/{}/answer",
+            enc(number)
+        )),
+        req,
+    )
+    .await
+}
+
+pub async fn discrepancies() -> Result<Vec<Discrepancy>, ApiError> {
+    get("/api/v1/operator/discrepancies").await
+}
+
+pub async fn close_discrepancy(id: i64, req: &DiscrepancyClose) -> Result<Discrepancy, ApiError> {
+    send(
+        Request::post(&format!("/api/v1/operator/discrepancies/{id}/close")),
+        req,
+    )
+    .await
+}
+
 pub async fn chat() -> Result<ChatView, ApiError> {
     get("/api/v1/chat").await
 }

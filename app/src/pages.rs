@@ -858,7 +858,11 @@ fn Complaints() -> impl IntoView {
     let t = ctx.t();
     let data = RwSignal::new(Load::Loading);
     let accounts = RwSignal::new(Vec::<AccountSummary>::new());
-    let reload = move || load_into(data, api::complaints());
+    let notices = RwSignal::new(Load::Loading);
+    let reload = move || {
+        load_into(data, api::complaints());
+        load_into(notices, api::notices());
+    };
     reload();
     leptos::task::spawn_local(async move {
         if let Ok(a) = api::accounts().await {
@@ -1033,6 +1037,24 @@ fn Complaints() -> impl IntoView {
                     }
                 })
                 .collect_view()
+                .into_any(),
+        })}
+        // What the USC has told the applicant: an extended deadline and its reason (D13).
+        <h2>{t.notices_title}</h2>
+        {dynamic(move || match notices.get() {
+            Load::Loading => view! { <Loading /> }.into_any(),
+            Load::Failed(e) => view! { <Failure error=e retry=Callback::new(move |_| reload()) /> }.into_any(),
+            Load::Ready(list) if list.is_empty() => view! { <p>{t.no_notices}</p> }.into_any(),
+            Load::Ready(list) => view! {
+                <ul class="notices">
+                    {list.into_iter().map(|n| view! {
+                        <li class="notice notice-item">
+                            <p><strong>{n.subject}</strong> " · " <span class="muted">{local_time(&n.at)}</span></p>
+                            <p>{n.body}</p>
+                        </li>
+                    }).collect_view()}
+                </ul>
+            }
                 .into_any(),
         })}
     }
@@ -1334,5 +1356,368 @@ pub fn Fallback() -> impl IntoView {
             }
             .into_any()
         }
+    }
+}
+
+/// A page only operators use; anyone else is told so.
+#[component]
+fn OperatorOnly(children: ChildrenFn) -> impl IntoView {
+    let ctx = ctx();
+    move || {
+        if !ctx.checked.get() {
+            view! { <Loading /> }.into_any()
+        } else if ctx.me.with(Option::is_none) {
+            view! { <SignIn /> }.into_any()
+        } else if ctx
+            .me
+            .with(|m| m.as_ref().is_some_and(|m| m.role == Role::Operator))
+        {
+            children().into_any()
+        } else {
+            view! { <p class="notice">{ctx.t().operators_only}</p> }.into_any()
+        }
+    }
+}
+
+#[component]
+pub fn OperatorComplaintsPage() -> impl IntoView {
+    view! {
+        <OperatorOnly>
+            <OperatorComplaints />
+        </OperatorOnly>
+    }
+}
+
+/// The complaint queue (D13): overdue first; each open one can be answered, or extended once
+/// by at most 5 working days with a reason that reaches the applicant.
+#[component]
+fn OperatorComplaints() -> impl IntoView {
+    let ctx = ctx();
+    let t = ctx.t();
+    let data = RwSignal::new(Load::Loading);
+    let reload = move || load_into(data, api::operator_complaints());
+    reload();
+    let done = RwSignal::new(None::<&'static str>);
+    let on_done = Callback::new(move |message: &'static str| {
+        done.set(Some(message));
+        reload();
+    });
+    view! {
+        <h1>{t.nav_op_complaints}</h1>
+        <p>{t.op_complaints_intro}</p>
+        {move || done.get().map(|m| view! { <p class="notice notice-ok" role="status">{m}</p> })}
+        {dynamic(move || match data.get() {
+            Load::Loading => view! { <Loading /> }.into_any(),
+            Load::Failed(e) => view! { <Failure error=e retry=Callback::new(move |_| reload()) /> }.into_any(),
+            Load::Ready(list) if list.is_empty() => view! { <p>{t.no_queue}</p> }.into_any(),
+            Load::Ready(list) => list
+                .into_iter()
+                .enumerate()
+                .map(|(i, c)| view! { <QueuedComplaint c=c index=i on_done=on_done /> })
+                .collect_view()
+                .into_any(),
+        })}
+    }
+}
+
+fn complaint_status(t: &'static crate::i18n::Text, status: &str) -> &'static str {
+    match status {
+        "answered" => t.st_answered,
+        "extended" => t.st_extended,
+        _ => t.st_registered,
+    }
+}
+
+#[component]
+fn QueuedComplaint(c: Complaint, index: usize, on_done: Callback<&'static str>) -> impl IntoView {
+    let ctx = ctx();
+    let t = ctx.t();
+    let open = c.status != "answered";
+    let can_extend = open && c.extended_deadline.is_none();
+    let number = c.number.clone();
+    let (answer_id, days_id, reason_id) = (
+        format!("q{index}-answer"),
+        format!("q{index}-days"),
+        format!("q{index}-reason"),
+    );
+    let answer = RwSignal::new(String::new());
+    let days = RwSignal::new(String::new());
+    let reason = RwSignal::new(String::new());
+    let answer_errors = FormErrors::new();
+    let extend_errors = FormErrors::new();
+    let submit_answer = {
+        let (number, answer_id) = (number.clone(), answer_id.clone());
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            let text = answer.get_untracked().trim().to_string();
+            if text.is_empty() {
+                answer_errors.show(vec![FormError::new(&answer_id, ctx.t().err_answer_empty)]);
+                return;
+            }
+            let (number, answer_id) = (number.clone(), answer_id.clone());
+            leptos::task::spawn_local(async move {
+                match api::answer_complaint(&number, &ComplaintAnswer { answer: text }).await {
+                    Ok(_) => on_done.run(ctx.t().done_answered),
+                    Err(ApiError::Unauthorized) => ctx.me.set(None),
+                    Err(e) => answer_errors.from_api(&e, &[("answer", &answer_id)], ctx.t()),
+                }
+            });
+        }
+    };
+    let submit_extend = {
+        let (number, days_id, reason_id) = (number.clone(), days_id.clone(), reason_id.clone());
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            let t = ctx.t();
+            let mut problems = vec![];
+            let n = days
+                .get_untracked()
+                .trim()
+                .parse::<u32>()
+                .ok()
+                .filter(|n| (1..=5).contains(n));
+            if n.is_none() {
+                problems.push(FormError::new(&days_id, t.err_days));
+            }
+            let why = reason.get_untracked().trim().to_string();
+            if why.is_empty() {
+                problems.push(FormError::new(&reason_id, t.err_reason));
+            }
+            let Some(n) = n.filter(|_| problems.is_empty()) else {
+                extend_errors.show(problems);
+                return;
+            };
+            let (number, days_id, reason_id) = (number.clone(), days_id.clone(), reason_id.clone());
+            let lang = ctx.lang.get_untracked();
+            leptos::task::spawn_local(async move {
+                let req = ComplaintExtension {
+                    days: n,
+                    reason: why,
+                };
+                match api::extend_complaint(&number, &req, lang).await {
+                    Ok(_) => on_done.run(ctx.t().done_extended),
+                    Err(ApiError::Unauthorized) => ctx.me.set(None),
+                    Err(e) => extend_errors.from_api(
+                        &e,
+                        &[("days", &days_id), ("reason", &reason_id)],
+                        ctx.t(),
+                    ),
+                }
+            });
+        }
+    };
+    let answer_error = Signal::derive(answer_errors.at(answer_id.clone()));
+    let days_error = Signal::derive(extend_errors.at(days_id.clone()));
+    let reason_error = Signal::derive(extend_errors.at(reason_id.clone()));
+    let answer_error_id = format!("{answer_id}-error");
+    let days_error_id = format!("{days_id}-error");
+    let reason_error_id = format!("{reason_id}-error");
+    view! {
+        <article class="card queued" data-number=c.number.clone()>
+            <h2>{c.number.clone()} " — " {c.subject.clone()}</h2>
+            <dl class="facts">
+                <div><dt>{t.status}</dt><dd>{complaint_status(t, &c.status)}</dd></div>
+                <div><dt>{t.registered}</dt><dd>{date(c.registered_on)}</dd></div>
+                <div><dt>{t.deadline}</dt><dd data-testid="due">{date(c.due)}</dd></div>
+                {c.extended_deadline.map(|d| view! {
+                    <div>
+                        <dt>{t.extended_to}</dt>
+                        <dd>{date(d)} " — " {c.extension_reason.clone().unwrap_or_default()}</dd>
+                    </div>
+                })}
+            </dl>
+            <Show when=move || c.overdue>
+                <p class="field-error">{t.overdue}</p>
+            </Show>
+            <h3>{t.applicant_text}</h3>
+            <p class="formula">{c.body.clone()}</p>
+            <Show when=move || open>
+                <form novalidate class="answer-form" on:submit=submit_answer.clone()>
+                    <ErrorSummary errors=answer_errors />
+                    <div class="field" class:field-invalid=move || answer_error.get().is_some()>
+                        <label for=answer_id.clone()>{t.answer}</label>
+                        <FieldError id=answer_id.clone() message=answer_error />
+                        <textarea
+                            id=answer_id.clone()
+                            rows="4"
+                            maxlength="4000"
+                            aria-describedby={
+                                let id = answer_error_id.clone();
+                                move || answer_error.get().map(|_| id.clone())
+                            }
+                            aria-invalid=move || answer_error.get().is_some().then_some("true")
+                            prop:value=move || answer.get()
+                            on:input=move |ev| answer.set(event_target_value(&ev))
+                        ></textarea>
+                    </div>
+                    <button type="submit" class="button">{t.answer_button}</button>
+                </form>
+            </Show>
+            <Show when=move || can_extend>
+                <form novalidate class="extend-form" on:submit=submit_extend.clone()>
+                    <ErrorSummary errors=extend_errors />
+                    <div class="field" class:field-invalid=move || days_error.get().is_some()>
+                        <label for=days_id.clone()>{t.extend_days}</label>
+                        <FieldError id=days_id.clone() message=days_error />
+                        <input
+                            id=days_id.clone()
+                            type="text"
+                            inputmode="numeric"
+                            autocomplete="off"
+                            maxlength="1"
+                            aria-describedby={
+                                let id = days_error_id.clone();
+                                move || days_error.get().map(|_| id.clone())
+                            }
+                            aria-invalid=move || days_error.get().is_some().then_some("true")
+                            bind:value=days
+                        />
+                    </div>
+                    <div class="field" class:field-invalid=move || reason_error.get().is_some()>
+                        <label for=reason_id.clone()>{t.extend_reason}</label>
+                        <FieldError id=reason_id.clone() message=reason_error />
+                        <textarea
+                            id=reason_id.clone()
+                            rows="3"
+                            maxlength="1000"
+                            aria-describedby={
+                                let id = reason_error_id.clone();
+                                move || reason_error.get().map(|_| id.clone())
+                            }
+                            aria-invalid=move || reason_error.get().is_some().then_some("true")
+                            prop:value=move || reason.get()
+                            on:input=move |ev| reason.set(event_target_value(&ev))
+                        ></textarea>
+                    </div>
+                    <button type="submit" class="button secondary">{t.extend_button}</button>
+                </form>
+            </Show>
+        </article>
+    }
+}
+
+#[component]
+pub fn OperatorDiscrepanciesPage() -> impl IntoView {
+    view! {
+        <OperatorOnly>
+            <OperatorDiscrepancies />
+        </OperatorOnly>
+    }
+}
+
+/// The discrepancy journal (D8, D9): each record with its detection, registration deadline
+/// and lateness, who answers for it, its correction; a corrected one can be closed.
+#[component]
+fn OperatorDiscrepancies() -> impl IntoView {
+    let ctx = ctx();
+    let t = ctx.t();
+    let data = RwSignal::new(Load::Loading);
+    let reload = move || load_into(data, api::discrepancies());
+    reload();
+    let done = RwSignal::new(false);
+    let on_done = Callback::new(move |_: ()| {
+        done.set(true);
+        reload();
+    });
+    view! {
+        <h1>{t.nav_op_discrepancies}</h1>
+        <p>{t.discrepancies_intro}</p>
+        <Show when=move || done.get()>
+            <p class="notice notice-ok" role="status">{t.done_closed}</p>
+        </Show>
+        {dynamic(move || match data.get() {
+            Load::Loading => view! { <Loading /> }.into_any(),
+            Load::Failed(e) => view! { <Failure error=e retry=Callback::new(move |_| reload()) /> }.into_any(),
+            Load::Ready(list) if list.is_empty() => view! { <p>{t.no_discrepancies}</p> }.into_any(),
+            // Newest first: the journal keeps them in order of registration.
+            Load::Ready(list) => list
+                .into_iter()
+                .rev()
+                .map(|d| view! { <JournalEntry d=d on_done=on_done /> })
+                .collect_view()
+                .into_any(),
+        })}
+    }
+}
+
+fn discrepancy_status(t: &'static crate::i18n::Text, status: &str) -> &'static str {
+    match status {
+        "notified" => t.d_st_notified,
+        "correcting" => t.d_st_correcting,
+        "corrected" => t.d_st_corrected,
+        "closed" => t.d_st_closed,
+        _ => t.d_st_registered,
+    }
+}
+
+#[component]
+fn JournalEntry(d: Discrepancy, on_done: Callback<()>) -> impl IntoView {
+    let ctx = ctx();
+    let t = ctx.t();
+    let id = d.id;
+    let can_close = d.can_close();
+    let note_id = format!("close-note-{id}");
+    let note = RwSignal::new(String::new());
+    let errors = FormErrors::new();
+    let submit = {
+        let note_id = note_id.clone();
+        move |ev: leptos::ev::SubmitEvent| {
+            ev.prevent_default();
+            let text = note.get_untracked().trim().to_string();
+            if text.is_empty() {
+                errors.show(vec![FormError::new(&note_id, ctx.t().err_note)]);
+                return;
+            }
+            let note_id = note_id.clone();
+            leptos::task::spawn_local(async move {
+                match api::close_discrepancy(id, &DiscrepancyClose { note: text }).await {
+                    Ok(_) => on_done.run(()),
+                    Err(ApiError::Unauthorized) => ctx.me.set(None),
+                    Err(e) => errors.from_api(&e, &[("note", &note_id), ("id", &note_id)], ctx.t()),
+                }
+            });
+        }
+    };
+    let error = Signal::derive(errors.at(note_id.clone()));
+    let error_id = format!("{note_id}-error");
+    view! {
+        <article class="card discrepancy" data-id=id.to_string() data-status=d.status.clone()>
+            <h2>"D-" {id} " — " {d.description.clone()}</h2>
+            <dl class="facts">
+                <div><dt>{t.status}</dt><dd>{discrepancy_status(t, &d.status)}</dd></div>
+                <div><dt>{t.d_source}</dt><dd>{d.source.clone()}</dd></div>
+                <div><dt>{t.d_detected}</dt><dd>{date(d.detected_on)}</dd></div>
+                <div><dt>{t.registered}</dt><dd>{date(d.registered_on)}</dd></div>
+                <div><dt>{t.d_reg_deadline}</dt><dd>{date(d.registration_deadline)}</dd></div>
+                <div><dt>{t.d_responsible}</dt><dd>{d.responsible.clone()}</dd></div>
+                <div><dt>{t.d_justification}</dt><dd>{d.justification.clone()}</dd></div>
+                {d.correction.clone().map(|c| view! { <div><dt>{t.d_correction}</dt><dd>{c}</dd></div> })}
+            </dl>
+            <Show when=move || d.late>
+                <p class="field-error">{t.d_late}</p>
+            </Show>
+            <Show when=move || can_close>
+                <form novalidate class="close-form" on:submit=submit.clone()>
+                    <ErrorSummary errors=errors />
+                    <div class="field" class:field-invalid=move || error.get().is_some()>
+                        <label for=note_id.clone()>{t.close_note}</label>
+                        <FieldError id=note_id.clone() message=error />
+                        <textarea
+                            id=note_id.clone()
+                            rows="3"
+                            maxlength="2000"
+                            aria-describedby={
+                                let id = error_id.clone();
+                                move || error.get().map(|_| id.clone())
+                            }
+                            aria-invalid=move || error.get().is_some().then_some("true")
+                            prop:value=move || note.get()
+                            on:input=move |ev| note.set(event_target_value(&ev))
+                        ></textarea>
+                    </div>
+                    <button type="submit" class="button">{t.close_button}</button>
+                </form>
+            </Show>
+        </article>
     }
 }

@@ -57,6 +57,8 @@ fn Pages() -> impl IntoView {
                     <Route path=path!("/cabinet/complaints") view=ComplaintsPage />
                     <Route path=path!("/cabinet/chat") view=ChatPage />
                     <Route path=path!("/cabinet/operator") view=OperatorPage />
+                    <Route path=path!("/cabinet/operator/complaints") view=OperatorComplaintsPage />
+                    <Route path=path!("/cabinet/operator/discrepancies") view=OperatorDiscrepanciesPage />
                 </Routes>
     }
 }
@@ -106,7 +108,9 @@ fn Header() -> impl IntoView {
                         <a href="/cabinet/chat">{t.nav_chat}</a>
                     </Show>
                     <Show when=move || ctx.me.with(|m| m.as_ref().is_some_and(|m| m.role == Role::Operator))>
-                        <a href="/cabinet/operator">{t.nav_operator}</a>
+                        <a href="/cabinet/operator">{t.nav_op_chats}</a>
+                        <a href="/cabinet/operator/complaints">{t.nav_op_complaints}</a>
+                        <a href="/cabinet/operator/discrepancies">{t.nav_op_discrepancies}</a>
                     </Show>
                     <button type="button" class="link" on:click=sign_out>
                         {t.sign_out}

@@ -322,6 +322,65 @@ pub struct History {
     pub payments: Vec<PaymentSummary>,
 }
 
+/// An operator extends a complaint's deadline once, by 1–5 working days, with a reason the
+/// applicant is told (D13).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComplaintExtension {
+    pub days: u32,
+    pub reason: String,
+}
+
+/// An operator's answer to a complaint or application.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComplaintAnswer {
+    pub answer: String,
+}
+
+/// A notice to the signed-in user (an extended deadline and its reason, an answer).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notice {
+    pub at: String,
+    pub subject: String,
+    pub body: String,
+}
+
+// The discrepancy journal (D8, D9).
+
+/// A discrepancy as the journal keeps it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Discrepancy {
+    pub id: i64,
+    /// check, complaint, audit, bank_reconciliation or operator.
+    pub source: String,
+    pub detected_on: NaiveDate,
+    pub registered_on: NaiveDate,
+    pub registration_deadline: NaiveDate,
+    /// Registered later than 3 working days after detection (D8).
+    pub late: bool,
+    pub description: String,
+    pub justification: String,
+    pub responsible: String,
+    /// registered, notified, correcting, corrected or closed.
+    pub status: String,
+    pub correction: Option<String>,
+}
+
+impl Discrepancy {
+    /// Only a corrected discrepancy, or one that needs no correction, can be closed.
+    pub fn can_close(&self) -> bool {
+        matches!(self.status.as_str(), "corrected" | "notified")
+    }
+}
+
+/// An operator closes a discrepancy with a note of what was done.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiscrepancyClose {
+    pub note: String,
+}
+
 // Consultation (D12): the cabinet chat.
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

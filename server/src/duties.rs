@@ -9,7 +9,6 @@ use crate::store::now;
 use anyhow::{Context, Result};
 use chrono::NaiveDate;
 use esep_core::{Lang, Money, Period, WorkingCalendar};
-use serde::Serialize;
 use sqlx::Row;
 
 pub const ANSWER_WORKING_DAYS: u32 = 15;
@@ -387,21 +386,8 @@ async fn record_event(
     Ok(())
 }
 
-#[derive(Clone, Debug, Serialize)]
-pub struct Discrepancy {
-    pub id: i64,
-    pub source: String,
-    pub detected_on: NaiveDate,
-    pub registered_on: NaiveDate,
-    pub registration_deadline: NaiveDate,
-    /// Registered later than 3 working days after detection (D8).
-    pub late: bool,
-    pub description: String,
-    pub justification: String,
-    pub responsible: String,
-    pub status: String,
-    pub correction: Option<String>,
-}
+/// The journal's record (D8, D9): one type for the server and the cabinet.
+pub use esep_core::api::Discrepancy;
 
 pub struct NewDiscrepancy<'a> {
     pub source: &'a str,

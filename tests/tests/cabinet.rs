@@ -270,6 +270,7 @@ struct City {
     consumer: String,
     account: String,
     operator: String,
+    discrepancy: i64,
 }
 
 fn setup(db: &TestDb) -> City {
@@ -343,6 +344,34 @@ fn setup(db: &TestDb) -> City {
         );
         banks.push(server);
     }
+    // A discrepancy for the operator to close in the journal.
+    let today = chrono::Utc::now().date_naive().to_string();
+    let registered = esep_ok(
+        db,
+        &[
+            "discrepancy",
+            "register",
+            "--source",
+            "operator",
+            "--detected",
+            &today,
+            "--description",
+            "Лифт ақысы лифті жоқ үйге есептелген",
+            "--justification",
+            "Тұрғын үй тізілімінде үй 5 қабатты",
+            "--responsible",
+            "billing department",
+        ],
+    );
+    let discrepancy = registered
+        .split("D-")
+        .nth(1)
+        .and_then(|s| {
+            s.split(|c: char| !c.is_ascii_digit())
+                .next()
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or_else(|| panic!("a discrepancy number in: {registered}"));
     let port = free_port();
     let public = format!("http://127.0.0.1:{port}");
     let cabinet = cabinet_dir();
@@ -368,6 +397,7 @@ fn setup(db: &TestDb) -> City {
         consumer,
         account,
         operator,
+        discrepancy,
     }
 }
 
@@ -669,6 +699,107 @@ async fn consumer_flow() {
     )
     .await;
 
+    // The operator console (D13): the consumer's complaint, first in the queue, is extended
+    // once with a reason; the applicant sees the notice and the new date; then it is answered.
+    step("The operator console: extend the complaint with a reason, then answer it.");
+    let number =
+        common::query_strings(&db, "SELECT number FROM complaint ORDER BY id DESC LIMIT 1")
+            .remove(0);
+    let queued = format!("article.queued[data-number='{number}']");
+    op.goto(&pub_url("/cabinet/operator/complaints")).await;
+    op.wait(&format!("{queued} form.extend-form")).await;
+    op.axe("operator complaints (kk)").await;
+    op.phone_check("operator-complaints-kk").await;
+    op.click(&format!("{queued} form.extend-form button[type=submit]"))
+        .await;
+    op.wait(&format!(
+        "{queued} form.extend-form .error-summary:not(.hidden) a"
+    ))
+    .await;
+    op.axe("operator complaints with errors (kk)").await;
+    let days_id = op
+        .wait(&format!("{queued} form.extend-form input"))
+        .await
+        .attr("id")
+        .await
+        .unwrap()
+        .unwrap();
+    op.fill(&format!("#{days_id}"), "3").await;
+    op.fill(
+        &format!("{queued} form.extend-form textarea"),
+        "Есептегіштерді тексеру керек",
+    )
+    .await;
+    op.click(&format!("{queued} form.extend-form button[type=submit]"))
+        .await;
+    op.wait(".notice-ok[role=status]").await;
+    let extended = WorkingCalendar::kazakhstan().add_working_days(expected, 3);
+    let extended = extended.format("%d.%m.%Y").to_string();
+    op.until(
+        &format!(
+            "(document.querySelector({}) || {{textContent: ''}}).textContent.includes('{extended}')",
+            json!(format!("{queued} [data-testid=due]"))
+        ),
+        "the queue shows the extended deadline",
+    )
+    .await;
+    b.goto(&pub_url("/cabinet/complaints")).await;
+    b.until(
+        "[...document.querySelectorAll('.notice-item')].some(e => e.textContent.includes('Есептегіштерді тексеру керек'))",
+        "the applicant's notice of the extension and its reason",
+    )
+    .await;
+    assert!(b.text("article.complaint").await.contains(&extended));
+    b.axe("complaints with a notice (kk)").await;
+    op.goto(&pub_url("/cabinet/operator/complaints")).await;
+    op.fill(
+        &format!("{queued} form.answer-form textarea"),
+        "Жылу берілісі 5 желтоқсаннан бастап қалпына келтірілді.",
+    )
+    .await;
+    op.click(&format!("{queued} form.answer-form button[type=submit]"))
+        .await;
+    op.wait(".notice-ok[role=status]").await;
+    b.goto(&pub_url("/cabinet/complaints")).await;
+    b.until(
+        "[...document.querySelectorAll('article.complaint')].some(e => e.textContent.includes('қалпына келтірілді'))",
+        "the applicant reads the answer",
+    )
+    .await;
+    let status = common::query_strings(
+        &db,
+        &format!("SELECT status FROM complaint WHERE number = '{number}'"),
+    );
+    assert_eq!(status, vec!["answered".to_string()]);
+
+    // The discrepancy journal (D8, D9): the one registered in setup is closed with a note.
+    step("The discrepancy journal: close a discrepancy with a note.");
+    let entry = format!("article.discrepancy[data-id='{}']", city.discrepancy);
+    op.goto(&pub_url("/cabinet/operator/discrepancies")).await;
+    op.wait(&format!("{entry} form.close-form")).await;
+    op.axe("discrepancies (kk)").await;
+    op.phone_check("operator-discrepancies-kk").await;
+    op.click(&format!("{entry} form.close-form button[type=submit]"))
+        .await;
+    op.wait(&format!("{entry} .error-summary:not(.hidden) a"))
+        .await;
+    op.fill(
+        &format!("{entry} form.close-form textarea"),
+        "Есеп тексерілді, түзету қажет емес",
+    )
+    .await;
+    op.click(&format!("{entry} form.close-form button[type=submit]"))
+        .await;
+    op.wait(&format!("{entry}[data-status=closed]")).await;
+    let closed = common::query_strings(
+        &db,
+        &format!(
+            "SELECT status FROM discrepancy WHERE id = {}",
+            city.discrepancy
+        ),
+    );
+    assert_eq!(closed, vec!["closed".to_string()]);
+
     // The paper form: the PDF holds the account and the total, and its QR opens the
     // payment page of the UPD.
     step(
@@ -802,6 +933,14 @@ async fn consumer_flow() {
         op.goto(&pub_url("/cabinet/operator")).await;
         op.wait("button.thread").await;
         op.axe(&format!("operator ({lang})")).await;
+        for (path, ready) in [
+            ("/cabinet/operator/complaints", "article.queued"),
+            ("/cabinet/operator/discrepancies", "article.discrepancy"),
+        ] {
+            op.goto(&pub_url(path)).await;
+            op.wait(ready).await;
+            op.axe(&format!("{path} ({lang})")).await;
+        }
     }
 
     // Sign out: the session ends, the sign-in form returns.

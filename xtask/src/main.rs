@@ -324,24 +324,18 @@ fn ensure_browser() -> Result<PathBuf> {
 fn component_tests() -> Result<()> {
     println!("== Cabinet components in Chromium (wasm-bindgen-test) ==");
     let mut c = cargo();
-    c.args([
-        "test",
-        "--manifest-path",
-        "app/Cargo.toml",
-        "--target",
-        "wasm32-unknown-unknown",
-    ])
-    // app/webdriver.json: Chromium's flags for a headless root session without network.
-    .current_dir(root().join("app"))
-    .env(
-        "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
-        "wasm-bindgen-test-runner",
-    )
-    .env("CHROMEDRIVER", "/usr/bin/chromedriver")
-    .env("XDG_CONFIG_HOME", target_dir().join("chromium-config"))
-    .env("XDG_CACHE_HOME", target_dir().join("chromium-cache"))
-    // The cabinet keeps its own target dir (app/target), as the Trunk build does.
-    .env_remove("CARGO_TARGET_DIR");
+    c.args(["test", "--target", "wasm32-unknown-unknown"])
+        // app/webdriver.json: Chromium's flags for a headless root session without network.
+        .current_dir(root().join("app"))
+        .env(
+            "CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER",
+            "wasm-bindgen-test-runner",
+        )
+        .env("CHROMEDRIVER", "/usr/bin/chromedriver")
+        .env("XDG_CONFIG_HOME", target_dir().join("chromium-config"))
+        .env("XDG_CACHE_HOME", target_dir().join("chromium-cache"))
+        // The cabinet keeps its own target dir (app/target), as the Trunk build does.
+        .env_remove("CARGO_TARGET_DIR");
     run(&mut c)
 }
 
@@ -480,10 +474,28 @@ fn test(_args: &[String]) -> Result<()> {
         .filter(|u| u.starts_with("postgres"));
     println!("== Formatting ==");
     run(cargo().args(["fmt", "--all", "--check"]))?;
+    run(cargo()
+        .args(["fmt", "--all", "--check"])
+        .current_dir(root().join("app")))?;
+    println!("== Lints: clippy, warnings are errors ==");
+    run(cargo().args(["clippy", "--all-targets", "--quiet", "--", "-D", "warnings"]))?;
     println!("== Building esep ==");
     run(cargo().args(["build", "-p", "esep-server"]))?;
     ensure_browser()?;
     let cabinet = build_cabinet(true)?;
+    run(cargo()
+        .args([
+            "clippy",
+            "--all-targets",
+            "--quiet",
+            "--target",
+            "wasm32-unknown-unknown",
+            "--",
+            "-D",
+            "warnings",
+        ])
+        .current_dir(root().join("app"))
+        .env_remove("CARGO_TARGET_DIR"))?;
     if let Some(url) = &pg {
         clean_test_schemas(url);
     }

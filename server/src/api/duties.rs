@@ -6,7 +6,10 @@ use crate::duties::{Complaint, NewComplaint, Refusal};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
-use esep_core::api::{ComplaintRequest, FieldError, Role};
+use esep_core::api::{
+    ComplaintAnswer, ComplaintExtension, ComplaintRequest, Discrepancy, DiscrepancyClose,
+    FieldError, Notice, Role,
+};
 use esep_core::{Lang, Money, WorkingCalendar};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -84,13 +87,6 @@ pub async fn mine(
     Ok(Json(state.db.complaints_of_user(user.id, today()).await?))
 }
 
-#[derive(Serialize)]
-pub struct Notice {
-    pub at: String,
-    pub subject: String,
-    pub body: String,
-}
-
 pub async fn notices(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
@@ -135,13 +131,6 @@ pub async fn queue(
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Extension {
-    pub days: u32,
-    pub reason: String,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct LangQuery {
     lang: Option<Lang>,
 }
@@ -152,7 +141,7 @@ pub async fn extend(
     Path(number): Path<String>,
     ApiQuery(q): ApiQuery<LangQuery>,
     headers: HeaderMap,
-    ApiJson(req): ApiJson<Extension>,
+    ApiJson(req): ApiJson<ComplaintExtension>,
 ) -> Result<Json<Complaint>, ApiError> {
     operator_only(user.role)?;
     let lang = lang_of(q.lang, &headers);
@@ -172,17 +161,11 @@ pub async fn extend(
     ))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AnswerRequest {
-    pub answer: String,
-}
-
 pub async fn answer(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
     Path(number): Path<String>,
-    ApiJson(req): ApiJson<AnswerRequest>,
+    ApiJson(req): ApiJson<ComplaintAnswer>,
 ) -> Result<Json<Complaint>, ApiError> {
     operator_only(user.role)?;
     Ok(Json(
@@ -192,6 +175,78 @@ pub async fn answer(
             .await
             .map_err(refused)?,
     ))
+}
+
+/// The discrepancy journal (D8, D9) for operators and auditors; the read is journaled.
+pub async fn discrepancies(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+) -> Result<Json<Vec<Discrepancy>>, ApiError> {
+    if !matches!(user.role, Role::Operator | Role::Auditor) {
+        return Err(ApiError::Forbidden(format!(
+            "the discrepancy journal is for operators and auditors, not a {} user",
+            user.role.code()
+        )));
+    }
+    state
+        .db
+        .journal(
+            Some(user.id),
+            "discrepancy-journal",
+            "discrepancies",
+            "read",
+            None,
+        )
+        .await?;
+    Ok(Json(state.db.discrepancies().await?))
+}
+
+/// An operator closes a corrected discrepancy (or one that needs no correction).
+pub async fn close_discrepancy(
+    State(state): State<AppState>,
+    SignedIn(user): SignedIn,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<DiscrepancyClose>,
+) -> Result<Json<Discrepancy>, ApiError> {
+    if user.role != Role::Operator {
+        return Err(ApiError::Forbidden(format!(
+            "discrepancies are closed by operators, not by a {} user",
+            user.role.code()
+        )));
+    }
+    let id: i64 = id
+        .trim_start_matches("D-")
+        .parse()
+        .map_err(|_| ApiError::NotFound(format!("no discrepancy {id}")))?;
+    if req.note.trim().is_empty() {
+        return Err(ApiError::invalid(
+            "validation",
+            "note",
+            "say what was done before closing",
+        ));
+    }
+    let found = state
+        .db
+        .discrepancies()
+        .await?
+        .into_iter()
+        .any(|d| d.id == id);
+    if !found {
+        return Err(ApiError::NotFound(format!("no discrepancy D-{id}")));
+    }
+    state
+        .db
+        .close_discrepancy(id, req.note.trim(), Some(user.id))
+        .await
+        .map_err(refused)?;
+    let closed = state
+        .db
+        .discrepancies()
+        .await?
+        .into_iter()
+        .find(|d| d.id == id)
+        .ok_or_else(|| ApiError::NotFound(format!("no discrepancy D-{id}")))?;
+    Ok(Json(closed))
 }
 
 #[derive(Deserialize)]

@@ -200,6 +200,12 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
         "/api/v1/chat/events",
         "consumer (their own); operator (all)",
     ),
+    ("GET", "/api/v1/operator/discrepancies", "operator, auditor"),
+    (
+        "POST",
+        "/api/v1/operator/discrepancies/{id}/close",
+        "operator",
+    ),
     ("GET", "/api/v1/operator/chats", "operator"),
     ("GET", "/api/v1/operator/chats/{id}", "operator"),
     ("POST", "/api/v1/operator/chats/{id}", "operator"),
@@ -252,6 +258,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/upds/{number}/pdf", get(cabinet::upd_pdf))
         .route("/api/v1/chat", get(cabinet::chat).post(cabinet::chat_post))
         .route("/api/v1/chat/events", get(cabinet::chat_events))
+        .route("/api/v1/operator/discrepancies", get(duties::discrepancies))
+        .route(
+            "/api/v1/operator/discrepancies/{id}/close",
+            post(duties::close_discrepancy),
+        )
         .route("/api/v1/operator/chats", get(cabinet::operator_chats))
         .route(
             "/api/v1/operator/chats/{id}",

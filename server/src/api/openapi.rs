@@ -61,6 +61,10 @@ pub fn spec() -> Value {
         "components": {
             "securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": "esep_session"}},
             "schemas": {
+                "Discrepancy": {"type": "object", "required": ["id", "source", "detected_on", "registered_on", "registration_deadline", "late", "description", "justification", "responsible", "status", "correction"], "properties": {
+                    "id": {"type": "integer"}, "source": {"type": "string", "enum": ["check", "complaint", "audit", "bank_reconciliation", "operator"]}, "detected_on": date, "registered_on": date, "registration_deadline": date,
+                    "late": {"type": "boolean"}, "description": {"type": "string"}, "justification": {"type": "string"}, "responsible": {"type": "string"},
+                    "status": {"type": "string", "enum": ["registered", "notified", "correcting", "corrected", "closed"]}, "correction": {"type": ["string", "null"]}}},
                 "Problem": {"type": "object", "required": ["type", "title", "status", "detail"], "properties": {
                     "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"}, "detail": {"type": "string"},
                     "errors": {"type": "array", "items": {"type": "object", "required": ["field", "message"], "properties": {"field": {"type": "string"}, "message": {"type": "string"}}}}
@@ -186,6 +190,9 @@ pub fn spec() -> Value {
                 "post": op("Answer a conversation", ("201", r("ChatMessage")), &["400", "401", "403", "404", "413", "415", "422"],
                     {let mut b = body(r("ChatPost")); b["security"] = json!([{"session": []}]); b["parameters"] = json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}]); b})
             },
+            "/api/v1/operator/discrepancies": {"get": op("The discrepancy journal (D8, D9), oldest first (operators, auditors; journaled)", ("200", json!({"type": "array", "items": r("Discrepancy")})), &["401", "403"], json!({"security": [{"session": []}]}))},
+            "/api/v1/operator/discrepancies/{id}/close": {"post": op("Close a corrected discrepancy, or one that needs no correction, with a note", ("200", r("Discrepancy")), &["400", "401", "403", "404", "413", "415", "422"],
+                {let mut b = body(json!({"type": "object", "additionalProperties": false, "required": ["note"], "properties": {"note": {"type": "string"}}})); b["security"] = json!([{"session": []}]); b["parameters"] = json!([{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}]); b})},
             "/api/v1/me/data": {"get": op("Everything held about me, to download (personal data law No. 94-V)", ("200", json!({"type": "object"})), &["401"], json!({"security": [{"session": []}]}))},
             "/api/v1/readings": {"post": op("Submit a meter reading", ("201", r("ReadingAccepted")), &["400", "401", "403", "404", "413", "415", "422"],
                 {let mut b = body(r("ReadingRequest")); b["security"] = json!([{"session": []}]); b})}
