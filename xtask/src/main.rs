@@ -529,7 +529,7 @@ fn test(_args: &[String]) -> Result<()> {
         "  Browser     the transparency site: axe-core in Chromium on every page (kk, ru, en); Nu HTML Checker"
     );
     println!(
-        "  Cabinet     Chromium via chromedriver: sign in, UPD, pay through a sandbox bank, reading, complaint, chat, PDF + QR; axe-core (kk, ru, en)"
+        "  Cabinet     Chromium via chromedriver: sign in, UPD, pay through a sandbox bank, reading, complaint, chat, operator console, PDF + QR; axe-core (kk, ru, en); components by wasm-bindgen-test"
     );
     println!(
         "All tests passed in {:.0} s.",
