@@ -82,6 +82,7 @@ pub struct UpdSummary {
     pub period: Period,
     pub version: u32,
     pub issued_at: String,
+    #[serde(with = "ymd")]
     pub due_date: NaiveDate,
     pub total_due: Money,
     pub to_pay: Money,
@@ -100,6 +101,7 @@ pub struct UpdView {
     /// Why this version was issued, when it corrects an earlier one.
     pub reason: Option<String>,
     pub issued_at: String,
+    #[serde(with = "ymd")]
     pub due_date: NaiveDate,
     /// Utility services first, then additional services (T4).
     pub sections: Vec<SectionView>,
@@ -261,14 +263,19 @@ pub struct Complaint {
     pub subject: String,
     pub body: String,
     pub account_number: Option<String>,
+    #[serde(with = "ymd")]
     pub registered_on: NaiveDate,
+    #[serde(with = "ymd")]
     pub deadline: NaiveDate,
+    #[serde(with = "ymd::option", default)]
     pub extended_deadline: Option<NaiveDate>,
     pub extension_reason: Option<String>,
     pub status: String,
     pub answer: Option<String>,
+    #[serde(with = "ymd::option", default)]
     pub answered_on: Option<NaiveDate>,
     /// The deadline in force: the extended one if there is one.
+    #[serde(with = "ymd")]
     pub due: NaiveDate,
     pub overdue: bool,
 }
@@ -354,8 +361,11 @@ pub struct Discrepancy {
     pub id: i64,
     /// check, complaint, audit, bank_reconciliation or operator.
     pub source: String,
+    #[serde(with = "ymd")]
     pub detected_on: NaiveDate,
+    #[serde(with = "ymd")]
     pub registered_on: NaiveDate,
+    #[serde(with = "ymd")]
     pub registration_deadline: NaiveDate,
     /// Registered later than 3 working days after detection (D8).
     pub late: bool,
@@ -421,4 +431,73 @@ pub struct ChatThreadSummary {
     pub last_at: String,
     /// The last word is the consumer's: an answer is owed.
     pub waiting: bool,
+}
+
+/// Dates as `YYYY-MM-DD`, read without chrono's general parser: the cabinet is compiled to
+/// wasm for phones, and that parser would be most of chrono's share of it.
+mod ymd {
+    use chrono::NaiveDate;
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    pub fn parse(s: &str) -> Option<NaiveDate> {
+        let b = s.as_bytes();
+        if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+            return None;
+        }
+        let num = |r: std::ops::Range<usize>| -> Option<u32> {
+            s.get(r)?.bytes().try_fold(0u32, |n, c| {
+                c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+            })
+        };
+        NaiveDate::from_ymd_opt(i32::try_from(num(0..4)?).ok()?, num(5..7)?, num(8..10)?)
+    }
+
+    pub fn serialize<S: Serializer>(d: &NaiveDate, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(d)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
+        let text = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        parse(&text).ok_or_else(|| D::Error::custom(format!("not a date YYYY-MM-DD: {text:?}")))
+    }
+
+    pub mod option {
+        use chrono::NaiveDate;
+        use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+        pub fn serialize<S: Serializer>(d: &Option<NaiveDate>, s: S) -> Result<S::Ok, S::Error> {
+            match d {
+                Some(d) => s.collect_str(d),
+                None => s.serialize_none(),
+            }
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+            match <Option<std::borrow::Cow<'de, str>>>::deserialize(d)? {
+                None => Ok(None),
+                Some(text) => super::parse(&text)
+                    .map(Some)
+                    .ok_or_else(|| D::Error::custom(format!("not a date YYYY-MM-DD: {text:?}"))),
+            }
+        }
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn reads_exactly_what_it_writes_and_refuses_the_rest() {
+            let d = chrono::NaiveDate::from_ymd_opt(2027, 3, 22).unwrap();
+            assert_eq!(super::parse(&d.to_string()), Some(d));
+            for bad in [
+                "2027-3-22",
+                "2027-02-30",
+                "2027-13-01",
+                "20270322xx",
+                "2027-0a-01",
+                "",
+            ] {
+                assert_eq!(super::parse(bad), None, "{bad}");
+            }
+        }
+    }
 }

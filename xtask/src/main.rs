@@ -720,7 +720,7 @@ fn bench_cabinet() -> Result<()> {
         // The wasm is loaded by the JS glue, not by index.html.
         for entry in std::fs::read_dir(&cabinet)? {
             let name = entry?.file_name().to_string_lossy().to_string();
-            if name.ends_with(".wasm") {
+            if name.ends_with(".wasm") && !files.contains(&name) {
                 files.push(name);
             }
         }
