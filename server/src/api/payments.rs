@@ -208,6 +208,13 @@ pub async fn show(
     SignedIn(user): SignedIn,
     Path(id): Path<String>,
 ) -> Result<Json<PaymentView>, ApiError> {
+    // Roles that never read payments are told so, before anything is looked up.
+    if !matches!(user.role, Role::Consumer | Role::Operator | Role::Auditor) {
+        return Err(ApiError::Forbidden(format!(
+            "payments are read by their payers, operators and auditors, not by a {} user",
+            user.role.code()
+        )));
+    }
     let not_found = || ApiError::NotFound("no such payment".into());
     let Some(p) = state.db.payment_by_public_id(&id).await? else {
         return Err(not_found());
