@@ -12,9 +12,9 @@ const USAGE: &str = "usage:
       build the personal cabinet (Trunk) into target/cabinet, for `esep serve --cabinet`
   cargo xtask test
       every test: unit, API and CLI on SQLite, and on PostgreSQL when DATABASE_URL is set
-  cargo xtask bench [billing|payments|site|cabinet] [--accounts N] [--payments N] [--concurrency N]
+  cargo xtask bench [billing|payments|site|cabinet|api] [--accounts N] [--payments N] [--concurrency N]
       billing run and payment callback figures on SQLite and PostgreSQL, site build time,
-      the cabinet's transferred size; written to target/bench/";
+      the cabinet's transferred size, the API under load (wrk); written to target/bench/";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -554,14 +554,16 @@ fn bench(args: &[String]) -> Result<()> {
             bench_billing(args)?;
             bench_payments(args)?;
             bench_site()?;
-            bench_cabinet()
+            bench_cabinet()?;
+            bench_api(args)
         }
         Some("billing") => bench_billing(args),
         Some("payments") => bench_payments(args),
         Some("site") => bench_site(),
         Some("cabinet") => bench_cabinet(),
+        Some("api") => bench_api(args),
         Some(other) => {
-            bail!("unknown benchmark '{other}' (available: billing, payments, site, cabinet)")
+            bail!("unknown benchmark '{other}' (available: billing, payments, site, cabinet, api)")
         }
     }
 }
@@ -780,6 +782,213 @@ fn bench_cabinet() -> Result<()> {
         total_wire as f64 / 1000.0,
         file.display()
     );
+    Ok(())
+}
+
+/// A latency of wrk's (`812.00us`, `1.23ms`, `2.01s`) in milliseconds.
+fn wrk_ms(text: &str) -> f64 {
+    let t = text.trim();
+    let (number, factor) = if let Some(n) = t.strip_suffix("us") {
+        (n, 0.001)
+    } else if let Some(n) = t.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1000.0)
+    } else {
+        (t, 1.0)
+    };
+    number.parse::<f64>().unwrap_or(f64::NAN) * factor
+}
+
+/// wrk's requests per second and its 50th and 99th latency percentiles (ms), and how many
+/// answers were not 2xx.
+fn run_wrk(args: &[&str]) -> Result<(f64, f64, f64, u64)> {
+    let out = Command::new("wrk")
+        .args(args)
+        .output()
+        .context("running wrk")?;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    if !out.status.success() {
+        bail!("wrk failed: {text}{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let after = |marker: &str| -> Option<String> {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(marker))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .map(str::to_string)
+    };
+    let rps = after("Requests/sec:")
+        .and_then(|v| v.parse().ok())
+        .context("no Requests/sec in wrk's output")?;
+    let p50 = after("50%").map(|v| wrk_ms(&v)).unwrap_or(f64::NAN);
+    let p99 = after("99%").map(|v| wrk_ms(&v)).unwrap_or(f64::NAN);
+    let non_2xx = text
+        .lines()
+        .find(|l| l.contains("Non-2xx or 3xx responses:"))
+        .and_then(|l| l.split(':').nth(1))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    Ok((rps, p50, p99, non_2xx))
+}
+
+/// The resident memory of a process: (now, peak) in MiB.
+fn memory_of(pid: u32) -> (f64, f64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let kib = |key: &str| -> f64 {
+        status
+            .lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+            / 1024.0
+    };
+    (kib("VmRSS:"), kib("VmHWM:"))
+}
+
+/// The API under load on loopback (issue: a city of a million households): a consumer's UPD
+/// view and the sign-in (argon2id, by design the slow one), with wrk, against a database of
+/// `--accounts` (default 1,000,000) billed accounts; the server's memory read from /proc.
+fn bench_api(args: &[String]) -> Result<()> {
+    let accounts = option(args, "--accounts").unwrap_or_else(|| "1000000".into());
+    let seconds = option(args, "--seconds").unwrap_or_else(|| "15".into());
+    ensure_packages("wrk", &["wrk"])?;
+    run(cargo().args(["build", "--release", "-p", "esep-server"]))?;
+    let esep = target_dir().join("release/esep");
+    let out_dir = target_dir().join("bench");
+    let mut rows = Vec::new();
+    for (name, url) in bench_backends("api")? {
+        println!("== {name}: seeding and billing {accounts} accounts (2026-11) ==");
+        let seeded = Command::new(&esep)
+            .args([
+                "demo",
+                "--accounts",
+                &accounts,
+                "--months",
+                "1",
+                "--consumers",
+                "10",
+                "--through",
+                "2026-11",
+            ])
+            .env("DATABASE_URL", &url)
+            .stderr(Stdio::inherit())
+            .output()?;
+        if !seeded.status.success() {
+            bail!("seeding the {name} database failed");
+        }
+        let text = String::from_utf8_lossy(&seeded.stdout).to_string();
+        let login = text
+            .lines()
+            .find(|l| l.trim_start().starts_with("consumer"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .context("a demo consumer")?
+            .to_string();
+        let (mut server, port) = spawn_serve(&esep, &url, &["--signin-ip-limit", "100000000"])?;
+        let measured = (|| -> Result<_> {
+            let base = format!("http://127.0.0.1:{port}");
+            let body = format!("{{\"login\":\"{login}\",\"password\":\"demo-password\"}}");
+            let headers = output_of(Command::new("curl").args([
+                "-s",
+                "-D",
+                "-",
+                "-o",
+                "/dev/null",
+                "-H",
+                "content-type: application/json",
+                "-d",
+                &body,
+                &format!("{base}/api/v1/session"),
+            ]));
+            let cookie = headers
+                .lines()
+                .find(|l| {
+                    l.to_ascii_lowercase()
+                        .starts_with("set-cookie: esep_session=")
+                })
+                .and_then(|l| l.split(';').next())
+                .and_then(|l| l.split_once(": "))
+                .map(|(_, c)| c.to_string())
+                .context("the session cookie")?;
+            let accounts_json = output_of(Command::new("curl").args([
+                "-s",
+                "-H",
+                &format!("cookie: {cookie}"),
+                &format!("{base}/api/v1/accounts"),
+            ]));
+            let upd = accounts_json
+                .split("\"current_upd\":{\"number\":\"")
+                .nth(1)
+                .and_then(|s| s.split('"').next())
+                .context("the consumer's current UPD")?
+                .to_string();
+            let (_, before) = memory_of(server.id());
+            println!("== {name}: GET /api/v1/upds/{{number}} for {seconds} s, 32 connections ==");
+            let view = run_wrk(&[
+                "-t2",
+                "-c32",
+                &format!("-d{seconds}s"),
+                "--latency",
+                "-H",
+                &format!("Cookie: {cookie}"),
+                &format!("{base}/api/v1/upds/{upd}"),
+            ])?;
+            let (after_views, _) = memory_of(server.id());
+            let script = out_dir.join("signin.lua");
+            std::fs::write(
+                &script,
+                format!(
+                    "wrk.method = \"POST\"\nwrk.body = '{body}'\nwrk.headers[\"Content-Type\"] = \"application/json\"\n"
+                ),
+            )?;
+            println!(
+                "== {name}: POST /api/v1/session (argon2id) for {seconds} s, 4 connections =="
+            );
+            let script = script.display().to_string();
+            let signin = run_wrk(&[
+                "-t2",
+                "-c4",
+                &format!("-d{seconds}s"),
+                "--latency",
+                "-s",
+                &script,
+                &format!("{base}/api/v1/session"),
+            ])?;
+            let (_, peak) = memory_of(server.id());
+            Ok((view, signin, before, after_views, peak))
+        })();
+        let _ = server.kill();
+        let _ = server.wait();
+        let (view, signin, idle, rss, peak) = measured?;
+        rows.push((name, view, signin, idle, rss, peak));
+    }
+    println!();
+    println!(
+        "| backend | accounts | UPD view req/s | p50 ms | p99 ms | sign-in req/s | p50 ms | p99 ms | server MiB: idle / after the views / peak |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let mut json = String::from("[\n");
+    for (i, (name, v, s, idle, rss, peak)) in rows.iter().enumerate() {
+        println!(
+            "| {name} | {accounts} | {:.0} | {:.2} | {:.2} | {:.0} | {:.1} | {:.1} | {idle:.0} / {rss:.0} / {peak:.0} |",
+            v.0, v.1, v.2, s.0, s.1, s.2
+        );
+        if v.3 + s.3 > 0 {
+            println!(
+                "   note: {} UPD views and {} sign-ins were not 2xx",
+                v.3, s.3
+            );
+        }
+        json.push_str(&format!(
+            "  {{\"bench\": \"api\", \"backend\": \"{name}\", \"accounts\": {accounts}, \"upd_view\": {{\"rps\": {:.1}, \"p50_ms\": {:.3}, \"p99_ms\": {:.3}, \"non_2xx\": {}}}, \"sign_in\": {{\"rps\": {:.1}, \"p50_ms\": {:.3}, \"p99_ms\": {:.3}, \"non_2xx\": {}}}, \"server_rss_mib\": {rss:.1}, \"server_peak_rss_mib\": {peak:.1}}}{}\n",
+            v.0, v.1, v.2, v.3, s.0, s.1, s.2, s.3,
+            if i + 1 < rows.len() { "," } else { "" }
+        ));
+    }
+    json.push(']');
+    let file = out_dir.join("api.json");
+    std::fs::write(&file, json)?;
+    println!("Written to {}", file.display());
     Ok(())
 }
 

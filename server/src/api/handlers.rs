@@ -101,9 +101,7 @@ pub async fn sign_in(
         .map_or(auth::decoy_hash(), |u| u.password_hash.as_str())
         .to_string();
     let password = req.password.clone();
-    let ok = tokio::task::spawn_blocking(move || auth::verify_password(&password, &hash))
-        .await
-        .map_err(|e| ApiError::Internal(e.into()))?;
+    let ok = auth::verify_password_pooled(password, hash).await;
     let Some(user) = user.filter(|_| ok) else {
         state.limits.per_login.record(&login_key);
         state
