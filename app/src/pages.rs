@@ -1509,9 +1509,7 @@ fn QueuedComplaint(c: Complaint, index: usize, on_done: Callback<&'static str>) 
     let answer_error = Signal::derive(answer_errors.at(answer_id.clone()));
     let days_error = Signal::derive(extend_errors.at(days_id.clone()));
     let reason_error = Signal::derive(extend_errors.at(reason_id.clone()));
-    let answer_error_id = format!("{answer_id}-error");
     let days_error_id = format!("{days_id}-error");
-    let reason_error_id = format!("{reason_id}-error");
     view! {
         <article class="card queued" data-number=c.number.clone()>
             <h2>{c.number.clone()} " — " {c.subject.clone()}</h2>
@@ -1534,22 +1532,14 @@ fn QueuedComplaint(c: Complaint, index: usize, on_done: Callback<&'static str>) 
             <Show when=move || open>
                 <form novalidate class="answer-form" on:submit=submit_answer.clone()>
                     <ErrorSummary errors=answer_errors />
-                    <div class="field" class:field-invalid=move || answer_error.get().is_some()>
-                        <label for=answer_id.clone()>{t.answer}</label>
-                        <FieldError id=answer_id.clone() message=answer_error />
-                        <textarea
-                            id=answer_id.clone()
-                            rows="4"
-                            maxlength="4000"
-                            aria-describedby={
-                                let id = answer_error_id.clone();
-                                move || answer_error.get().map(|_| id.clone())
-                            }
-                            aria-invalid=move || answer_error.get().is_some().then_some("true")
-                            prop:value=move || answer.get()
-                            on:input=move |ev| answer.set(event_target_value(&ev))
-                        ></textarea>
-                    </div>
+                    <TextAreaField
+                        id=answer_id.clone()
+                        label=t.answer
+                        value=answer
+                        error=answer_error
+                        rows=4
+                        maxlength=4000
+                    />
                     <button type="submit" class="button">{t.answer_button}</button>
                 </form>
             </Show>
@@ -1573,22 +1563,14 @@ fn QueuedComplaint(c: Complaint, index: usize, on_done: Callback<&'static str>) 
                             bind:value=days
                         />
                     </div>
-                    <div class="field" class:field-invalid=move || reason_error.get().is_some()>
-                        <label for=reason_id.clone()>{t.extend_reason}</label>
-                        <FieldError id=reason_id.clone() message=reason_error />
-                        <textarea
-                            id=reason_id.clone()
-                            rows="3"
-                            maxlength="1000"
-                            aria-describedby={
-                                let id = reason_error_id.clone();
-                                move || reason_error.get().map(|_| id.clone())
-                            }
-                            aria-invalid=move || reason_error.get().is_some().then_some("true")
-                            prop:value=move || reason.get()
-                            on:input=move |ev| reason.set(event_target_value(&ev))
-                        ></textarea>
-                    </div>
+                    <TextAreaField
+                        id=reason_id.clone()
+                        label=t.extend_reason
+                        value=reason
+                        error=reason_error
+                        rows=3
+                        maxlength=1000
+                    />
                     <button type="submit" class="button secondary">{t.extend_button}</button>
                 </form>
             </Show>
@@ -1679,7 +1661,6 @@ fn JournalEntry(d: Discrepancy, on_done: Callback<()>) -> impl IntoView {
         }
     };
     let error = Signal::derive(errors.at(note_id.clone()));
-    let error_id = format!("{note_id}-error");
     view! {
         <article class="card discrepancy" data-id=id.to_string() data-status=d.status.clone()>
             <h2>"D-" {id} " — " {d.description.clone()}</h2>
@@ -1699,22 +1680,14 @@ fn JournalEntry(d: Discrepancy, on_done: Callback<()>) -> impl IntoView {
             <Show when=move || can_close>
                 <form novalidate class="close-form" on:submit=submit.clone()>
                     <ErrorSummary errors=errors />
-                    <div class="field" class:field-invalid=move || error.get().is_some()>
-                        <label for=note_id.clone()>{t.close_note}</label>
-                        <FieldError id=note_id.clone() message=error />
-                        <textarea
-                            id=note_id.clone()
-                            rows="3"
-                            maxlength="2000"
-                            aria-describedby={
-                                let id = error_id.clone();
-                                move || error.get().map(|_| id.clone())
-                            }
-                            aria-invalid=move || error.get().is_some().then_some("true")
-                            prop:value=move || note.get()
-                            on:input=move |ev| note.set(event_target_value(&ev))
-                        ></textarea>
-                    </div>
+                    <TextAreaField
+                        id=note_id.clone()
+                        label=t.close_note
+                        value=note
+                        error=error
+                        rows=3
+                        maxlength=2000
+                    />
                     <button type="submit" class="button">{t.close_button}</button>
                 </form>
             </Show>

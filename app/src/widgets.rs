@@ -242,6 +242,35 @@ pub fn FieldError(#[prop(into)] id: String, message: Signal<Option<String>>) -> 
     }
 }
 
+/// A labelled multi-line field with its message, in the GOV.UK manner: the error (when there
+/// is one) between the label and the box, named by `aria-describedby`.
+#[component]
+pub fn TextAreaField(
+    #[prop(into)] id: String,
+    label: &'static str,
+    value: RwSignal<String>,
+    error: Signal<Option<String>>,
+    #[prop(default = 3)] rows: u32,
+    #[prop(default = 2000)] maxlength: u32,
+) -> impl IntoView {
+    let error_id = format!("{id}-error");
+    view! {
+        <div class="field" class:field-invalid=move || error.get().is_some()>
+            <label for=id.clone()>{label}</label>
+            <FieldError id=id.clone() message=error />
+            <textarea
+                id=id
+                rows=rows.to_string()
+                maxlength=maxlength.to_string()
+                aria-describedby=move || error.get().map(|_| error_id.clone())
+                aria-invalid=move || error.get().is_some().then_some("true")
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))
+            ></textarea>
+        </div>
+    }
+}
+
 pub fn focus_id(id: &str) {
     if let Some(el) = document()
         .get_element_by_id(id)

@@ -378,6 +378,35 @@ fn browser_checks() -> Result<()> {
     checked
 }
 
+/// Signs a demo user in (password `demo-password`) on the server at `port` and returns the
+/// value of its session cookie.
+fn session_token(port: u16, login: &str) -> Result<String> {
+    let body = format!("{{\"login\":\"{login}\",\"password\":\"demo-password\"}}");
+    let headers = output_of(Command::new("curl").args([
+        "-s",
+        "-D",
+        "-",
+        "-o",
+        "/dev/null",
+        "-H",
+        "content-type: application/json",
+        "-d",
+        &body,
+        &format!("http://127.0.0.1:{port}/api/v1/session"),
+    ]));
+    headers
+        .lines()
+        .find(|l| {
+            l.to_ascii_lowercase()
+                .starts_with("set-cookie: esep_session=")
+        })
+        .and_then(|l| {
+            l.split_once('=')
+                .map(|(_, v)| v.split(';').next().unwrap_or("").to_string())
+        })
+        .context("the session cookie")
+}
+
 /// schemathesis (PyPI) against the OpenAPI document of a running demo, signed in as a
 /// consumer: no 5xx, and every response conforms to the schema.
 fn api_contract() -> Result<()> {
@@ -411,34 +440,7 @@ fn api_contract() -> Result<()> {
         .context("a demo consumer")?
         .to_string();
     let (mut server, port) = spawn_serve(&esep, &db, &["--signin-ip-limit", "100000"])?;
-    let sign_in = Command::new("curl")
-        .args([
-            "-s",
-            "-D",
-            "-",
-            "-o",
-            "/dev/null",
-            "-H",
-            "content-type: application/json",
-            "-d",
-        ])
-        .arg(format!(
-            "{{\"login\":\"{login}\",\"password\":\"demo-password\"}}"
-        ))
-        .arg(format!("http://127.0.0.1:{port}/api/v1/session"))
-        .output()?;
-    let headers = String::from_utf8_lossy(&sign_in.stdout).to_string();
-    let token = headers
-        .lines()
-        .find(|l| {
-            l.to_ascii_lowercase()
-                .starts_with("set-cookie: esep_session=")
-        })
-        .and_then(|l| {
-            l.split_once('=')
-                .map(|(_, v)| v.split(';').next().unwrap_or("").to_string())
-        })
-        .context("the session cookie")?;
+    let token = session_token(port, &login)?;
     let checked = run(Command::new("st")
         .args([
             "run",
@@ -888,28 +890,7 @@ fn bench_api(args: &[String]) -> Result<()> {
         let measured = (|| -> Result<_> {
             let base = format!("http://127.0.0.1:{port}");
             let body = format!("{{\"login\":\"{login}\",\"password\":\"demo-password\"}}");
-            let headers = output_of(Command::new("curl").args([
-                "-s",
-                "-D",
-                "-",
-                "-o",
-                "/dev/null",
-                "-H",
-                "content-type: application/json",
-                "-d",
-                &body,
-                &format!("{base}/api/v1/session"),
-            ]));
-            let cookie = headers
-                .lines()
-                .find(|l| {
-                    l.to_ascii_lowercase()
-                        .starts_with("set-cookie: esep_session=")
-                })
-                .and_then(|l| l.split(';').next())
-                .and_then(|l| l.split_once(": "))
-                .map(|(_, c)| c.to_string())
-                .context("the session cookie")?;
+            let cookie = format!("esep_session={}", session_token(port, &login)?);
             let accounts_json = output_of(Command::new("curl").args([
                 "-s",
                 "-H",
