@@ -62,6 +62,17 @@ pub fn app(state: api::AppState, dirs: &StaticDirs) -> Router {
                 .service(files),
         );
     }
+    // Browsers ask every site for /favicon.ico; "no content" rather than a 404 in their
+    // consoles (the pages name no icon of their own).
+    router = router.route(
+        "/favicon.ico",
+        axum::routing::get(|| async {
+            (
+                axum::http::StatusCode::NO_CONTENT,
+                [(header::CACHE_CONTROL, "public, max-age=86400")],
+            )
+        }),
+    );
     router = match &dirs.site {
         Some(site) => router.fallback_service(ServeDir::new(site)),
         None => router.route("/", axum::routing::get(placeholder_home)),

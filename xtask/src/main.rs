@@ -12,9 +12,10 @@ const USAGE: &str = "usage:
       build the personal cabinet (Trunk) into target/cabinet, for `esep serve --cabinet`
   cargo xtask test
       every test: unit, API and CLI on SQLite, and on PostgreSQL when DATABASE_URL is set
-  cargo xtask bench [billing|payments|site|cabinet|api] [--accounts N] [--payments N] [--concurrency N]
+  cargo xtask bench [billing|payments|site|cabinet|lighthouse|api] [--accounts N] [--payments N] [--concurrency N]
       billing run and payment callback figures on SQLite and PostgreSQL, site build time,
-      the cabinet's transferred size, the API under load (wrk); written to target/bench/";
+      the cabinet's transferred size, Lighthouse scores, the API under load (wrk);
+      written to target/bench/";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -557,6 +558,7 @@ fn bench(args: &[String]) -> Result<()> {
             bench_payments(args)?;
             bench_site()?;
             bench_cabinet()?;
+            bench_lighthouse()?;
             bench_api(args)
         }
         Some("billing") => bench_billing(args),
@@ -564,8 +566,11 @@ fn bench(args: &[String]) -> Result<()> {
         Some("site") => bench_site(),
         Some("cabinet") => bench_cabinet(),
         Some("api") => bench_api(args),
+        Some("lighthouse") => bench_lighthouse(),
         Some(other) => {
-            bail!("unknown benchmark '{other}' (available: billing, payments, site, cabinet, api)")
+            bail!(
+                "unknown benchmark '{other}' (available: billing, payments, site, cabinet, api, lighthouse)"
+            )
         }
     }
 }
@@ -784,6 +789,163 @@ fn bench_cabinet() -> Result<()> {
         total_wire as f64 / 1000.0,
         file.display()
     );
+    Ok(())
+}
+
+/// Lighthouse (npm `lighthouse` 12, the machine's Chromium, mobile settings) on the site's
+/// pages in the three languages and on the cabinet's sign-in and UPD pages, served by the
+/// real `esep serve`: performance, accessibility and best practices, 0–100.
+fn bench_lighthouse() -> Result<()> {
+    ensure_browser()?;
+    let lighthouse = tools_bin().join("lighthouse");
+    if !lighthouse.exists() {
+        println!("== Installing Lighthouse (npm lighthouse 12) ==");
+        let dir = target_dir().join("tools");
+        std::fs::create_dir_all(&dir)?;
+        run(Command::new("npm")
+            .args([
+                "install",
+                "--no-audit",
+                "--no-fund",
+                "--loglevel=error",
+                "--prefix",
+            ])
+            .arg(&dir)
+            .arg("lighthouse@12"))?;
+    }
+    let cabinet = build_cabinet(true)?;
+    run(cargo().args(["build", "--release", "-p", "esep-server"]))?;
+    let esep = target_dir().join("release/esep");
+    let out_dir = target_dir().join("bench");
+    std::fs::create_dir_all(&out_dir)?;
+    let file = out_dir.join("lighthouse.sqlite");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+    }
+    let db = format!("sqlite://{}", file.display());
+    let seeded = Command::new(&esep)
+        .args([
+            "demo",
+            "--accounts",
+            "100",
+            "--months",
+            "12",
+            "--consumers",
+            "2",
+        ])
+        .env("DATABASE_URL", &db)
+        .output()?;
+    let text = String::from_utf8_lossy(&seeded.stdout).to_string();
+    let login = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("consumer"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .context("a demo consumer")?
+        .to_string();
+    let site = out_dir.join("lighthouse-site");
+    let _ = std::fs::remove_dir_all(&site);
+    run(Command::new(&esep)
+        .args(["site", "build", "--content"])
+        .arg(root().join("content"))
+        .arg("--kpi")
+        .arg(root().join("site-gen/tests/fixtures/kpi.json"))
+        .arg("--out")
+        .arg(&site)
+        .stdout(Stdio::null()))?;
+    let (site_arg, cabinet_arg) = (site.display().to_string(), cabinet.display().to_string());
+    let (mut server, port) = spawn_serve(
+        &esep,
+        &db,
+        &["--site", &site_arg, "--cabinet", &cabinet_arg],
+    )?;
+    let measured = (|| -> Result<Vec<(String, String)>> {
+        let base = format!("http://127.0.0.1:{port}");
+        let cookie = format!("esep_session={}", session_token(port, &login)?);
+        let accounts_json = output_of(Command::new("curl").args([
+            "-s",
+            "-H",
+            &format!("cookie: {cookie}"),
+            &format!("{base}/api/v1/accounts"),
+        ]));
+        let upd = accounts_json
+            .split("\"current_upd\":{\"number\":\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .context("the consumer's current UPD")?
+            .to_string();
+        let mut pages: Vec<(String, Option<&str>)> = Vec::new();
+        for lang in ["kk", "ru", "en"] {
+            for page in ["", "kpi/", "structure/", "technology/"] {
+                pages.push((format!("/{lang}/{page}"), None));
+            }
+        }
+        pages.push(("/cabinet/".into(), None));
+        pages.push((format!("/cabinet/upds/{upd}"), Some(cookie.as_str())));
+        let profile = out_dir.join("lighthouse-chrome");
+        let mut rows = Vec::new();
+        for (path, cookie) in pages {
+            let report = out_dir.join("lighthouse-report.json");
+            let _ = std::fs::remove_file(&report);
+            let mut lh = Command::new(&lighthouse);
+            lh.arg(format!("{base}{path}"))
+                .args([
+                    "--quiet",
+                    "--output=json",
+                    "--only-categories=performance,accessibility,best-practices",
+                    "--form-factor=mobile",
+                    "--chrome-flags=--headless=new --no-sandbox --disable-gpu --disable-dev-shm-usage --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync",
+                ])
+                .arg(format!("--output-path={}", report.display()))
+                .env("CHROME_PATH", "/usr/bin/chromium")
+                .env("XDG_CONFIG_HOME", profile.join("config"))
+                .env("XDG_CACHE_HOME", profile.join("cache"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+            if let Some(c) = cookie {
+                lh.arg(format!("--extra-headers={{\"Cookie\": \"{c}\"}}"));
+            }
+            let status = lh.status().context("running lighthouse")?;
+            if !status.success() {
+                bail!("lighthouse failed on {path}");
+            }
+            let scores = output_of(
+                Command::new("node")
+                    .arg("-e")
+                    .arg(
+                        "const r = require(process.argv[1]); \
+                         console.log(['performance', 'accessibility', 'best-practices'] \
+                           .map(c => Math.round(r.categories[c].score * 100)).join(' '));",
+                    )
+                    .arg(&report),
+            );
+            println!("   {path}: {scores}");
+            rows.push((path, scores));
+        }
+        Ok(rows)
+    })();
+    let _ = server.kill();
+    let _ = server.wait();
+    let rows = measured?;
+    println!();
+    println!("| page | performance | accessibility | best practices |");
+    println!("|---|---:|---:|---:|");
+    let mut json = String::from("[\n");
+    for (i, (path, scores)) in rows.iter().enumerate() {
+        let s: Vec<&str> = scores.split_whitespace().collect();
+        let get = |n: usize| s.get(n).copied().unwrap_or("null");
+        println!("| {path} | {} | {} | {} |", get(0), get(1), get(2));
+        json.push_str(&format!(
+            "  {{\"bench\": \"lighthouse\", \"page\": \"{path}\", \"performance\": {}, \"accessibility\": {}, \"best_practices\": {}}}{}\n",
+            get(0),
+            get(1),
+            get(2),
+            if i + 1 < rows.len() { "," } else { "" }
+        ));
+    }
+    json.push(']');
+    let file = out_dir.join("lighthouse.json");
+    std::fs::write(&file, json)?;
+    println!("Written to {}", file.display());
     Ok(())
 }
 
