@@ -440,6 +440,48 @@ fn api_contract() -> Result<()> {
         .and_then(|l| l.split_whitespace().nth(1))
         .context("a demo consumer")?
         .to_string();
+    // The demo's two banks, answering on ports of this run's own: a payment the contract
+    // test starts reaches a bank, as it would in production.
+    let mut banks = Vec::new();
+    for (i, (code, name, bank, secret)) in [
+        (
+            "halyk-sandbox",
+            "Sandbox Halyk (demo)",
+            "601",
+            "demo-sandbox-secret-1",
+        ),
+        (
+            "kaspi-sandbox",
+            "Sandbox Kaspi (demo)",
+            "722",
+            "demo-sandbox-secret-2",
+        ),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let child = Command::new(&esep)
+            .args(["sandbox-bank", "--name", code, "--port", &port.to_string()])
+            .args(["--secret", secret, "--exit-on-stdin-eof"])
+            .env("DATABASE_URL", &db)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()?;
+        banks.push(child);
+        run(Command::new(&esep)
+            .args(["bank", "set", "--code", code, "--name", name])
+            .args(["--url", &format!("http://127.0.0.1:{port}")])
+            .args([
+                "--transit-iban",
+                &kz_iban(&format!("{bank}KZT77700000{i:02}")),
+            ])
+            .args(["--secret", secret, "--sandbox"])
+            .env("DATABASE_URL", &db)
+            .stdout(Stdio::null()))?;
+    }
     let (mut server, port) = spawn_serve(&esep, &db, &["--signin-ip-limit", "100000"])?;
     let token = session_token(port, &login)?;
     let checked = run(Command::new("st")
@@ -464,7 +506,26 @@ fn api_contract() -> Result<()> {
         ]));
     let _ = server.kill();
     let _ = server.wait();
+    for mut b in banks {
+        let _ = b.kill();
+        let _ = b.wait();
+    }
     checked
+}
+
+/// A Kazakh IBAN for a BBAN (3-digit bank code + 13 characters): ISO 13616 check digits.
+fn kz_iban(bban: &str) -> String {
+    let digits: String = format!("{bban}KZ00")
+        .chars()
+        .map(|c| match c.to_digit(36) {
+            Some(d) => d.to_string(),
+            None => String::new(),
+        })
+        .collect();
+    let rest = digits
+        .bytes()
+        .fold(0u32, |r, b| (r * 10 + u32::from(b - b'0')) % 97);
+    format!("KZ{:02}{bban}", 98 - rest)
 }
 
 fn test(_args: &[String]) -> Result<()> {
