@@ -460,7 +460,14 @@ async fn consumer_flow() {
     b.fill("#login", &city.consumer).await;
     b.fill("#password", "not-the-password").await;
     b.click("form button[type=submit]").await;
-    b.wait("#login-error").await;
+    // The empty form's message has the same id: wait for this answer's, and for the form
+    // to be ready again, before trying the right password.
+    b.until(
+        "(document.querySelector('#login-error') || {textContent: ''}).textContent.includes('Логин немесе құпиясөз қате') \
+         && !document.querySelector('form button[type=submit]').disabled",
+        "the wrong password is refused",
+    )
+    .await;
     b.fill("#password", PASSWORD).await;
     b.click("form button[type=submit]").await;
 
