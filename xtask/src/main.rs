@@ -408,6 +408,32 @@ fn session_token(port: u16, login: &str) -> Result<String> {
         .context("the session cookie")
 }
 
+/// The login of the first demo consumer in what `esep demo` printed.
+fn first_consumer(demo_output: &str) -> Result<String> {
+    demo_output
+        .lines()
+        .find(|l| l.trim_start().starts_with("consumer"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .map(str::to_string)
+        .context("a demo consumer in the output of esep demo")
+}
+
+/// The number of the signed-in consumer's current UPD (of their first account).
+fn current_upd(base: &str, cookie: &str) -> Result<String> {
+    let accounts = output_of(Command::new("curl").args([
+        "-s",
+        "-H",
+        &format!("cookie: {cookie}"),
+        &format!("{base}/api/v1/accounts"),
+    ]));
+    accounts
+        .split("\"current_upd\":{\"number\":\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .map(str::to_string)
+        .context("the consumer's current UPD")
+}
+
 /// schemathesis (PyPI) against the OpenAPI document of a running demo, signed in as a
 /// consumer: no 5xx, and every response conforms to the schema.
 fn api_contract() -> Result<()> {
@@ -434,12 +460,7 @@ fn api_contract() -> Result<()> {
         .env("DATABASE_URL", &db)
         .output()?;
     let text = String::from_utf8_lossy(&out.stdout).to_string();
-    let login = text
-        .lines()
-        .find(|l| l.trim_start().starts_with("consumer"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .context("a demo consumer")?
-        .to_string();
+    let login = first_consumer(&text)?;
     // The demo's two banks, answering on ports of this run's own: a payment the contract
     // test starts reaches a bank, as it would in production.
     let mut banks = Vec::new();
@@ -897,12 +918,7 @@ fn bench_lighthouse() -> Result<()> {
         .env("DATABASE_URL", &db)
         .output()?;
     let text = String::from_utf8_lossy(&seeded.stdout).to_string();
-    let login = text
-        .lines()
-        .find(|l| l.trim_start().starts_with("consumer"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .context("a demo consumer")?
-        .to_string();
+    let login = first_consumer(&text)?;
     let site = out_dir.join("lighthouse-site");
     let _ = std::fs::remove_dir_all(&site);
     run(Command::new(&esep)
@@ -922,18 +938,7 @@ fn bench_lighthouse() -> Result<()> {
     let measured = (|| -> Result<Vec<(String, String)>> {
         let base = format!("http://127.0.0.1:{port}");
         let cookie = format!("esep_session={}", session_token(port, &login)?);
-        let accounts_json = output_of(Command::new("curl").args([
-            "-s",
-            "-H",
-            &format!("cookie: {cookie}"),
-            &format!("{base}/api/v1/accounts"),
-        ]));
-        let upd = accounts_json
-            .split("\"current_upd\":{\"number\":\"")
-            .nth(1)
-            .and_then(|s| s.split('"').next())
-            .context("the consumer's current UPD")?
-            .to_string();
+        let upd = current_upd(&base, &cookie)?;
         let mut pages: Vec<(String, Option<&str>)> = Vec::new();
         for lang in ["kk", "ru", "en"] {
             for page in ["", "kpi/", "structure/", "technology/"] {
@@ -1103,29 +1108,13 @@ fn bench_api(args: &[String]) -> Result<()> {
             bail!("seeding the {name} database failed");
         }
         let text = String::from_utf8_lossy(&seeded.stdout).to_string();
-        let login = text
-            .lines()
-            .find(|l| l.trim_start().starts_with("consumer"))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .context("a demo consumer")?
-            .to_string();
+        let login = first_consumer(&text)?;
         let (mut server, port) = spawn_serve(&esep, &url, &["--signin-ip-limit", "100000000"])?;
         let measured = (|| -> Result<_> {
             let base = format!("http://127.0.0.1:{port}");
             let body = format!("{{\"login\":\"{login}\",\"password\":\"demo-password\"}}");
             let cookie = format!("esep_session={}", session_token(port, &login)?);
-            let accounts_json = output_of(Command::new("curl").args([
-                "-s",
-                "-H",
-                &format!("cookie: {cookie}"),
-                &format!("{base}/api/v1/accounts"),
-            ]));
-            let upd = accounts_json
-                .split("\"current_upd\":{\"number\":\"")
-                .nth(1)
-                .and_then(|s| s.split('"').next())
-                .context("the consumer's current UPD")?
-                .to_string();
+            let upd = current_upd(&base, &cookie)?;
             let (_, before) = memory_of(server.id());
             println!("== {name}: GET /api/v1/upds/{{number}} for {seconds} s, 32 connections ==");
             let view = run_wrk(&[
