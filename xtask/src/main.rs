@@ -879,22 +879,12 @@ fn bench_cabinet() -> Result<()> {
 /// real `esep serve`: performance, accessibility and best practices, 0–100.
 fn bench_lighthouse() -> Result<()> {
     ensure_browser()?;
+    npm_tool(
+        "lighthouse",
+        "lighthouse@12",
+        "Lighthouse (npm lighthouse 12)",
+    )?;
     let lighthouse = tools_bin().join("lighthouse");
-    if !lighthouse.exists() {
-        println!("== Installing Lighthouse (npm lighthouse 12) ==");
-        let dir = target_dir().join("tools");
-        std::fs::create_dir_all(&dir)?;
-        run(Command::new("npm")
-            .args([
-                "install",
-                "--no-audit",
-                "--no-fund",
-                "--loglevel=error",
-                "--prefix",
-            ])
-            .arg(&dir)
-            .arg("lighthouse@12"))?;
-    }
     let cabinet = build_cabinet(true)?;
     run(cargo().args(["build", "--release", "-p", "esep-server"]))?;
     let esep = target_dir().join("release/esep");
@@ -1363,6 +1353,26 @@ fn tools_bin() -> PathBuf {
     target_dir().join("tools/node_modules/.bin")
 }
 
+/// Installs the npm package `spec` into target/tools when its command `bin` is missing there.
+fn npm_tool(bin: &str, spec: &str, what: &str) -> Result<()> {
+    if tools_bin().join(bin).exists() {
+        return Ok(());
+    }
+    println!("== Installing {what} ==");
+    let dir = target_dir().join("tools");
+    std::fs::create_dir_all(&dir)?;
+    run(Command::new("npm")
+        .args([
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--loglevel=error",
+            "--prefix",
+        ])
+        .arg(&dir)
+        .arg(spec))
+}
+
 /// Installs what the cabinet's build needs when missing: the wasm32 target, trunk 0.21.14,
 /// wasm-bindgen-cli 0.2.130 (pinned to the crate) and wasm-opt from npm `binaryen` 132.
 fn ensure_cabinet_tools() -> Result<()> {
@@ -1383,21 +1393,11 @@ fn ensure_cabinet_tools() -> Result<()> {
         // Without --locked: its lock file asks for a crate version the registry lacks.
         run(cargo().args(["install", "wasm-bindgen-cli", "--version", "0.2.130"]))?;
     }
-    if !tools_bin().join("wasm-opt").exists() {
-        println!("== Installing wasm-opt (npm binaryen 132) ==");
-        let dir = target_dir().join("tools");
-        std::fs::create_dir_all(&dir)?;
-        run(Command::new("npm")
-            .args([
-                "install",
-                "--no-audit",
-                "--no-fund",
-                "--loglevel=error",
-                "--prefix",
-            ])
-            .arg(&dir)
-            .arg("binaryen@132.0.0"))?;
-    }
+    npm_tool(
+        "wasm-opt",
+        "binaryen@132.0.0",
+        "wasm-opt (npm binaryen 132)",
+    )?;
     Ok(())
 }
 
