@@ -70,8 +70,10 @@ impl Money {
         if d.normalize().scale() > 2 {
             return Err(MoneyError::TooPrecise(text.to_string()));
         }
-        (d * Decimal::ONE_HUNDRED)
-            .to_i64()
+        // Checked: 28 digits times 100 overflow the decimal itself (found by the `ids` fuzz
+        // target: a panic on "5008585057655000576556050060").
+        d.checked_mul(Decimal::ONE_HUNDRED)
+            .and_then(|t| t.to_i64())
             .map(Money)
             .ok_or_else(|| MoneyError::Overflow(text.to_string()))
     }
@@ -284,6 +286,11 @@ mod tests {
         assert!(matches!(
             Money::parse("99999999999999999999999"),
             Err(MoneyError::NotANumber(_) | MoneyError::Overflow(_))
+        ));
+        // 28 digits: the decimal itself overflows when scaled to tiyn (a panic, once).
+        assert!(matches!(
+            Money::parse("5008585057655000576556050060"),
+            Err(MoneyError::Overflow(_))
         ));
     }
 

@@ -68,6 +68,27 @@ pub fn verify(
         .map_err(|_| SignatureError::Mismatch)
 }
 
+/// Reads a verified callback body: the JSON of a [`Callback`], its time in RFC 3339, returned
+/// normalised to UTC (`YYYY-MM-DDTHH:MM:SSZ`), the form payouts compare with their cut-off.
+pub fn parse_callback(body: &[u8]) -> Result<Callback> {
+    let mut cb: Callback =
+        serde_json::from_slice(body).context("the callback body is not a valid callback")?;
+    cb.at = utc_time(&cb.at).map_err(|_| {
+        anyhow::anyhow!(
+            "the callback's time 'at' is not an RFC 3339 time, e.g. 2026-11-30T14:05:00Z"
+        )
+    })?;
+    Ok(cb)
+}
+
+/// An RFC 3339 time from a bank, in the ledger's form: UTC, whole seconds, `Z`.
+pub fn utc_time(text: &str) -> Result<String, chrono::ParseError> {
+    let t = chrono::DateTime::parse_from_rfc3339(text.trim())?;
+    Ok(t.with_timezone(&chrono::Utc)
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string())
+}
+
 pub fn unix_now() -> i64 {
     chrono::Utc::now().timestamp()
 }
@@ -200,7 +221,7 @@ impl FinancialOrganisation for HttpBank {
         body: &[u8],
     ) -> Result<Callback> {
         verify(&self.row.secret, timestamp, signature, body, unix_now())?;
-        serde_json::from_slice(body).context("the callback body is not a valid callback")
+        parse_callback(body)
     }
 
     async fn fetch_registry(&self, date: chrono::NaiveDate) -> Result<String> {

@@ -231,9 +231,21 @@ impl Cells<'_> {
             self.fail(column, "must be greater than zero".into());
             return None;
         }
+        // No area, rate, meter or charge comes near this; the bound keeps every product
+        // the billing run forms far inside exact decimal arithmetic.
+        if d > Decimal::from(MAX_QUANTITY) {
+            self.fail(
+                column,
+                format!("'{d}' is too large (at most {MAX_QUANTITY})"),
+            );
+            return None;
+        }
         Some(d)
     }
 }
+
+/// The largest number an import accepts in a numeric column.
+pub const MAX_QUANTITY: i64 = 1_000_000_000_000;
 
 fn date(s: &str) -> Result<chrono::NaiveDate, String> {
     chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")

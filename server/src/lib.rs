@@ -9,6 +9,7 @@ pub mod bench;
 pub mod billing_run;
 pub mod demo;
 pub mod duties;
+pub mod fuzzing;
 pub mod import;
 pub mod ozhazh;
 pub mod pain001;

@@ -116,6 +116,9 @@ enum Command {
         no_chaos: bool,
         #[arg(long, default_value_t = 2026)]
         seed: u64,
+        /// Answer payout batches after this many milliseconds (a slow bank, for fault tests).
+        #[arg(long, default_value_t = 0)]
+        payout_delay_ms: u64,
         #[arg(long, hide = true)]
         exit_on_stdin_eof: bool,
     },
@@ -701,9 +704,11 @@ async fn run_async(database: String, command: Command) -> Result<ExitCode> {
             secret,
             no_chaos,
             seed,
+            payout_delay_ms,
             exit_on_stdin_eof,
         } => {
             let sandbox = esep_server::sandbox_bank::Sandbox::new(&name, &secret, !no_chaos, seed);
+            sandbox.set_payout_delay(payout_delay_ms);
             tokio::spawn(esep_server::sandbox_bank::deliver_callbacks(
                 sandbox.clone(),
             ));

@@ -52,7 +52,11 @@ pub struct Sandbox {
     rng: Mutex<u64>,
     payments: Mutex<BTreeMap<String, SandboxPayment>>,
     outbox: Mutex<VecDeque<Delivery>>,
-    payouts: Mutex<Vec<String>>,
+    /// Executed payout batches by MsgId: (transfers, control sum, times submitted). A bank
+    /// executes a MsgId once; a resubmission is acknowledged without moving money again.
+    payouts: Mutex<BTreeMap<String, (usize, Money, u32)>>,
+    /// How long the bank takes to answer a payout batch (a slow bank, for fault tests).
+    payout_delay_ms: std::sync::atomic::AtomicU64,
     seq: Mutex<u64>,
 }
 
@@ -65,9 +69,16 @@ impl Sandbox {
             rng: Mutex::new(seed | 1),
             payments: Mutex::new(BTreeMap::new()),
             outbox: Mutex::new(VecDeque::new()),
-            payouts: Mutex::new(Vec::new()),
+            payouts: Mutex::new(BTreeMap::new()),
+            payout_delay_ms: Default::default(),
             seq: Mutex::new(0),
         })
+    }
+
+    /// Answers payout batches only after `ms` milliseconds (the batch is executed on receipt).
+    pub fn set_payout_delay(&self, ms: u64) {
+        self.payout_delay_ms
+            .store(ms, std::sync::atomic::Ordering::Relaxed);
     }
 
     fn random(&self, n: u64) -> u64 {
@@ -177,7 +188,7 @@ pub fn router(sandbox: Arc<Sandbox>) -> Router {
         .route("/api/cash-desk", post(cash_desk))
         .route("/api/payments/{bank_ref}/reverse", post(reverse))
         .route("/api/registry", get(registry))
-        .route("/api/payouts", post(payouts))
+        .route("/api/payouts", post(payouts).get(executed_payouts))
         .route("/api/pending-callbacks", get(pending))
         .with_state(sandbox)
 }
@@ -504,18 +515,26 @@ async fn registry(
     ([("content-type", "text/csv; charset=utf-8")], out).into_response()
 }
 
-/// Accepts a pain.001 batch whose control sum and count are right.
+/// Accepts a pain.001 batch whose control sum and count are right and executes it once: a
+/// MsgId seen before is acknowledged again and moves nothing (as banks refuse duplicate
+/// message ids).
 async fn payouts(State(s): State<Arc<Sandbox>>, headers: HeaderMap, body: Bytes) -> Response {
     if let Some(r) = verify(&s, &headers, &body) {
         return r;
     }
     let xml = String::from_utf8_lossy(&body).to_string();
     match crate::pain001::summary(&xml) {
-        Ok((msg_id, _, _)) => {
+        Ok((msg_id, transfers, sum)) => {
             s.payouts
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
-                .push(xml);
+                .entry(msg_id.clone())
+                .or_insert((transfers, sum, 0))
+                .2 += 1;
+            let delay = s.payout_delay_ms.load(std::sync::atomic::Ordering::Relaxed);
+            if delay > 0 {
+                tokio::time::sleep(Duration::from_millis(delay)).await;
+            }
             axum::Json(PayoutAck {
                 status: "accepted".into(),
                 msg_id,
@@ -524,6 +543,20 @@ async fn payouts(State(s): State<Arc<Sandbox>>, headers: HeaderMap, body: Bytes)
         }
         Err(e) => (StatusCode::UNPROCESSABLE_ENTITY, e).into_response(),
     }
+}
+
+/// The payout batches this bank executed: MsgId, transfers, control sum, times submitted.
+async fn executed_payouts(State(s): State<Arc<Sandbox>>) -> Response {
+    let batches: Vec<serde_json::Value> = s
+        .payouts
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .map(|(id, (n, sum, times))| {
+            serde_json::json!({"msg_id": id, "transfers": n, "ctrl_sum": sum, "submitted": times})
+        })
+        .collect();
+    axum::Json(batches).into_response()
 }
 
 async fn pending(State(s): State<Arc<Sandbox>>) -> Response {

@@ -108,37 +108,35 @@ pub async fn reconcile(db: &Db, bank_code: &str, date: NaiveDate) -> Result<Reco
     let mut r = Reconciliation::default();
     for (i, line) in text.lines().enumerate() {
         let n = i + 1;
-        if line.starts_with('#') || line.starts_with("bank_ref,") || line.trim().is_empty() {
-            continue;
-        }
-        r.lines += 1;
-        let f: Vec<&str> = line.split(',').collect();
         let problem = |msg: String| format!("registry line {n}: {msg}");
-        if f.len() != 7 {
-            let p = problem(format!("has {} fields, 7 expected", f.len()));
-            db.journal_bank_message(bank_code, "registry", "rejected", &p)
-                .await?;
-            r.problems.push(p);
-            continue;
-        }
-        let (bank_ref, channel, upd_number, payment_id, amount, at, event) =
-            (f[0], f[1], f[2], f[3], f[4], f[5], f[6]);
-        let amount = match Money::parse(amount) {
-            Ok(a) if a.is_positive() => a,
-            _ => {
-                let p = problem(format!("amount '{amount}' is not a positive amount"));
+        let parsed = match parse_registry_line(line) {
+            Ok(None) => continue,
+            Ok(Some(l)) => l,
+            Err(msg) => {
+                r.lines += 1;
+                let p = problem(msg);
                 db.journal_bank_message(bank_code, "registry", "rejected", &p)
                     .await?;
                 r.problems.push(p);
                 continue;
             }
         };
+        r.lines += 1;
+        let RegistryLine {
+            bank_ref,
+            channel,
+            upd_number,
+            payment_id,
+            amount,
+            at,
+            event,
+        } = parsed;
         let mut payment = if payment_id.is_empty() {
             db.payment_by_bank_ref(bank.id, bank_ref).await?
         } else {
             db.payment_by_public_id(payment_id).await?
         };
-        if payment.is_none() && channel == "cash" && event == "paid" {
+        if payment.is_none() && channel == "cash" && event == RegistryEvent::Paid {
             // A payment at the bank's own channel: the registry is its only report.
             let Some(upd) = db.upd_by_number(upd_number, None).await? else {
                 let p = problem(format!("no payment document '{upd_number}'"));
@@ -180,13 +178,13 @@ pub async fn reconcile(db: &Db, bank_code: &str, date: NaiveDate) -> Result<Reco
             continue;
         }
         match event {
-            "paid" => match db.credit_payment(&payment, &bank, at).await? {
+            RegistryEvent::Paid => match db.credit_payment(&payment, &bank, &at).await? {
                 Credit::Credited(_) => r.credited += 1,
                 Credit::AlreadyCredited => r.matched += 1,
             },
-            "reversed" => {
+            RegistryEvent::Reversed => {
                 if payment.status == "succeeded" || payment.status == "reversed" {
-                    if db.reverse_payment(&payment, &bank, at).await? {
+                    if db.reverse_payment(&payment, &bank, &at).await? {
                         r.reversed += 1;
                     } else {
                         r.matched += 1;
@@ -198,13 +196,64 @@ pub async fn reconcile(db: &Db, bank_code: &str, date: NaiveDate) -> Result<Reco
                     r.problems.push(p);
                 }
             }
-            other => {
-                let p = problem(format!("unknown event '{other}'"));
-                db.journal_bank_message(bank_code, "registry", "rejected", &p)
-                    .await?;
-                r.problems.push(p);
-            }
         }
     }
     Ok(r)
+}
+
+/// What a line of a bank's daily registry reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RegistryEvent {
+    Paid,
+    Reversed,
+}
+
+/// One line of a bank's daily registry (`bank_ref,channel,upd_number,payment_id,amount,at,event`).
+#[derive(Debug, PartialEq, Eq)]
+pub struct RegistryLine<'a> {
+    pub bank_ref: &'a str,
+    pub channel: &'a str,
+    pub upd_number: &'a str,
+    /// Empty for a payment the bank took at its own channel.
+    pub payment_id: &'a str,
+    pub amount: Money,
+    /// When the bank took or reversed the payment, as `YYYY-MM-DDTHH:MM:SSZ` (UTC).
+    pub at: String,
+    pub event: RegistryEvent,
+}
+
+/// Reads one registry line: `None` for a comment, the header or a blank line; otherwise the
+/// line, or what is wrong with it (without the line number, which the caller knows).
+pub fn parse_registry_line(line: &str) -> Result<Option<RegistryLine<'_>>, String> {
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    if line.starts_with('#') || line.starts_with("bank_ref,") || line.trim().is_empty() {
+        return Ok(None);
+    }
+    let f: Vec<&str> = line.split(',').collect();
+    let [bank_ref, channel, upd_number, payment_id, amount, at, event] = f[..] else {
+        return Err(format!("has {} fields, 7 expected", f.len()));
+    };
+    if bank_ref.trim().is_empty() {
+        return Err("the bank reference (field 1) is empty".into());
+    }
+    let amount = match Money::parse(amount) {
+        Ok(a) if a.is_positive() => a,
+        _ => return Err(format!("amount '{amount}' is not a positive amount")),
+    };
+    let at = crate::banks::utc_time(at)
+        .map_err(|_| format!("time '{at}' is not an RFC 3339 time, e.g. 2026-11-30T14:05:00Z"))?;
+    let event = match event {
+        "paid" => RegistryEvent::Paid,
+        "reversed" => RegistryEvent::Reversed,
+        other => return Err(format!("unknown event '{other}' (paid or reversed)")),
+    };
+    Ok(Some(RegistryLine {
+        bank_ref,
+        channel,
+        upd_number,
+        payment_id,
+        amount,
+        at,
+        event,
+    }))
 }

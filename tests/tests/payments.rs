@@ -18,6 +18,11 @@ const SECRET_1: &str = "sandbox-secret-halyk";
 const SECRET_2: &str = "sandbox-secret-kaspi";
 
 fn setup(db: &TestDb) -> (Server, Banks, Vec<common::DemoUser>) {
+    setup_with(db, &[])
+}
+
+/// The demo city, two sandbox banks (started with `bank_args` too) and the USC's server.
+fn setup_with(db: &TestDb, bank_args: &[&str]) -> (Server, Banks, Vec<common::DemoUser>) {
     let out = esep_ok(
         db,
         &[
@@ -32,36 +37,24 @@ fn setup(db: &TestDb) -> (Server, Banks, Vec<common::DemoUser>) {
     );
     let users = common::demo_logins(&out);
     let (p1, p2) = (free_port(), free_port());
-    let halyk = Server::spawn(
-        db,
-        p1,
-        &[
+    let bank = |name: &str, port: u16, secret: &str, seed: &str| {
+        let port_text = port.to_string();
+        let mut args = vec![
             "sandbox-bank",
             "--name",
-            "halyk",
+            name,
             "--port",
-            &p1.to_string(),
+            &port_text,
             "--secret",
-            SECRET_1,
+            secret,
             "--seed",
-            "7",
-        ],
-    );
-    let kaspi = Server::spawn(
-        db,
-        p2,
-        &[
-            "sandbox-bank",
-            "--name",
-            "kaspi",
-            "--port",
-            &p2.to_string(),
-            "--secret",
-            SECRET_2,
-            "--seed",
-            "11",
-        ],
-    );
+            seed,
+        ];
+        args.extend_from_slice(bank_args);
+        Server::spawn(db, port, &args)
+    };
+    let halyk = bank("halyk", p1, SECRET_1, "7");
+    let kaspi = bank("kaspi", p2, SECRET_2, "11");
     let iban1 = Iban::from_parts("601", "KZT0000777001")
         .unwrap()
         .to_string();
@@ -194,7 +187,7 @@ async fn wait_for_status(c: &reqwest::Client, usc: &Server, id: &str, status: &s
 }
 
 async fn wait_for_quiet_banks(banks: &Banks) {
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + Duration::from_secs(600);
     for bank in [&banks.halyk, &banks.kaspi] {
         loop {
             let v: Value = reqwest::get(bank.url("/api/pending-callbacks"))
@@ -674,9 +667,44 @@ fn validate_pain001(file: &std::path::Path) {
     );
 }
 
+/// Runs `task(i)` for `0..n` on `width` concurrent workers.
+async fn for_each_concurrently<F, Fut>(n: usize, width: usize, task: F)
+where
+    F: Fn(usize) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let task = std::sync::Arc::new(task);
+    let next = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let workers: Vec<_> = (0..width)
+        .map(|_| {
+            let (task, next) = (task.clone(), next.clone());
+            tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    if i >= n {
+                        break;
+                    }
+                    task(i).await;
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.await.unwrap();
+    }
+}
+
+/// Issue 7: SIGKILL the server amid a storm of 10,000 payments (ESEP_STORM_PAYMENTS) whose
+/// callbacks come doubled and out of order; the banks retry what was not acknowledged, the
+/// server restarts, and every paid payment is credited exactly once.
 #[tokio::test]
 async fn a_server_killed_amid_callbacks_loses_nothing_and_credits_nothing_twice() {
+    let n: usize = std::env::var("ESEP_STORM_PAYMENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
     for db in backends() {
+        let started = Instant::now();
         let (mut usc, banks, users) = setup(&db);
         let port: u16 = usc.base.rsplit(':').next().unwrap().parse().unwrap();
         let (_, login, accounts) = users.iter().find(|u| u.0 == "consumer").unwrap().clone();
@@ -688,35 +716,73 @@ async fn a_server_killed_amid_callbacks_loses_nothing_and_credits_nothing_twice(
                 accounts[0]
             ),
         );
-        const N: usize = 30;
-        let mut redirects = Vec::new();
-        for i in 0..N {
-            let bank = if i % 2 == 0 { "halyk" } else { "kaspi" };
-            let p: Value = c.post(usc.url("/api/v1/payments")).header("idempotency-key", format!("storm-{i}"))
-                .json(&json!({"upd_number": number, "bank": bank, "amount": format!("{}.{:02}", 10 + i, i)}))
-                .send().await.unwrap().json().await.unwrap();
-            redirects.push(p["redirect_url"].as_str().unwrap().to_string());
+        let amount = |i: usize| format!("{}.{:02}", 1 + i % 3, i % 100);
+        let redirects = std::sync::Arc::new(std::sync::Mutex::new(vec![String::new(); n]));
+        {
+            let (c, base, number, redirects) = (
+                c.clone(),
+                usc.url("/api/v1/payments"),
+                number.clone(),
+                redirects.clone(),
+            );
+            for_each_concurrently(n, 8, move |i| {
+                let (c, base, number, redirects) =
+                    (c.clone(), base.clone(), number.clone(), redirects.clone());
+                async move {
+                    let bank = if i % 2 == 0 { "halyk" } else { "kaspi" };
+                    let res = c
+                        .post(&base)
+                        .header("idempotency-key", format!("storm-{i}"))
+                        .json(&json!({"upd_number": number, "bank": bank, "amount": amount(i)}))
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(res.status(), 201, "payment {i}");
+                    let p: Value = res.json().await.unwrap();
+                    redirects.lock().unwrap()[i] = p["redirect_url"].as_str().unwrap().into();
+                }
+            })
+            .await;
         }
-        // Pay them all; the callbacks (some doubled, some delayed) stream to the USC.
-        let payers: Vec<_> = redirects
-            .into_iter()
-            .map(|r| tokio::spawn(async move { pay_on_bank_page(&r, "4242424242424242").await }))
-            .collect();
-        tokio::time::sleep(Duration::from_millis(150)).await;
+        eprintln!(
+            "[storm] {}: {n} payments created in {:.1} s",
+            db.backend,
+            started.elapsed().as_secs_f64()
+        );
+        // Pay them all at the banks; the callbacks (about a third doubled, each delayed up to
+        // 300 ms so that they overtake each other) stream to the USC, which dies midway.
+        let redirects: Vec<String> = redirects.lock().unwrap().clone();
+        let payers = tokio::spawn(for_each_concurrently(n, 8, move |i| {
+            let url = redirects[i].clone();
+            async move {
+                pay_on_bank_page(&url, "4242424242424242").await;
+            }
+        }));
+        let credited = || -> i64 {
+            one(
+                &db,
+                "SELECT COUNT(*) FROM ledger_entry WHERE kind = 'payment'",
+            )
+            .parse()
+            .unwrap()
+        };
+        let deadline = Instant::now() + Duration::from_secs(600);
+        while credited() < (n / 5) as i64 {
+            assert!(Instant::now() < deadline, "no callbacks arrived");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         usc.kill9();
-        for p in payers {
-            p.await.unwrap();
-        }
-        let credited_before: i64 = one(
-            &db,
-            "SELECT COUNT(*) FROM ledger_entry WHERE kind = 'payment'",
-        )
-        .parse()
-        .unwrap();
+        let credited_before = credited();
         assert!(
-            credited_before < N as i64,
+            credited_before < n as i64,
             "the kill came mid-stream on {}: {credited_before}",
             db.backend
+        );
+        payers.await.unwrap();
+        eprintln!(
+            "[storm] {}: killed with {credited_before} credited; all paid at the banks after {:.1} s",
+            db.backend,
+            started.elapsed().as_secs_f64()
         );
         tokio::time::sleep(Duration::from_millis(300)).await;
         let public = format!("http://127.0.0.1:{port}");
@@ -732,31 +798,172 @@ async fn a_server_killed_amid_callbacks_loses_nothing_and_credits_nothing_twice(
             ],
         );
         wait_for_quiet_banks(&banks).await;
-        assert_eq!(
-            one(
-                &db,
-                "SELECT COUNT(*) FROM ledger_entry WHERE kind = 'payment'"
-            ),
-            N.to_string(),
-            "{}",
-            db.backend
+        eprintln!(
+            "[storm] {}: the banks' retries all acknowledged after {:.1} s",
+            db.backend,
+            started.elapsed().as_secs_f64()
         );
+        assert_eq!(credited().to_string(), n.to_string(), "{}", db.backend);
         assert_eq!(
             one(
                 &db,
                 "SELECT COUNT(*) FROM payment WHERE status = 'succeeded'"
             ),
-            N.to_string()
+            n.to_string()
         );
-        let expected: i64 = (0..N as i64).map(|i| (10 + i) * 100 + i).sum();
+        let expected: Money = (0..n).map(|i| Money::parse(&amount(i)).unwrap()).sum();
         assert_eq!(
             one(
                 &db,
                 "SELECT CAST(SUM(amount_tiyn) AS BIGINT) FROM payment_allocation WHERE source = 'payment'"
             ),
-            expected.to_string()
+            expected.tiyn().to_string(),
+            "every tiyn allocated once"
+        );
+        assert_eq!(
+            one(
+                &db,
+                "SELECT COUNT(*) FROM (SELECT reference FROM ledger_entry WHERE kind = 'payment' GROUP BY reference HAVING COUNT(*) > 1) d"
+            ),
+            "0",
+            "no payment posted twice"
         );
         let (code, out, _) = esep(&db, &["ledger", "check"]);
         assert_eq!(code, 0, "{out}");
+        assert_eq!(
+            balance_of(&out, "transit:halyk") + balance_of(&out, "transit:kaspi"),
+            expected,
+            "the transit accounts hold exactly what was paid"
+        );
+    }
+}
+
+/// Issue 7: SIGKILL during a payout run, again and again at different moments (the banks
+/// answer slowly, so some kills land while a batch is with the bank); a final run completes
+/// it, and no transfer is missing or made twice, in the USC's books or at the banks.
+#[tokio::test]
+async fn a_payout_run_killed_midway_pays_every_provider_exactly_once() {
+    for db in backends() {
+        let (usc, banks, users) = setup_with(&db, &["--payout-delay-ms", "400"]);
+        let (_, login, accounts) = users.iter().find(|u| u.0 == "consumer").unwrap().clone();
+        let c = signed_in(&usc, &login).await;
+        let mut paid = Money::ZERO;
+        for (i, account) in accounts.iter().enumerate() {
+            let number = one(
+                &db,
+                &format!(
+                    "SELECT u.number FROM upd u JOIN account a ON a.id = u.account_id WHERE a.number = '{account}' ORDER BY u.period DESC LIMIT 1"
+                ),
+            );
+            for (j, bank) in ["halyk", "kaspi"].iter().enumerate() {
+                let amount = format!("{}.{:02}", 700 + 13 * i + j, 17 + j);
+                let p: Value = c
+                    .post(usc.url("/api/v1/payments"))
+                    .header("idempotency-key", format!("payout-{i}-{j}"))
+                    .json(&json!({"upd_number": number, "bank": bank, "amount": amount}))
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                pay_on_bank_page(p["redirect_url"].as_str().unwrap(), "4242424242424242").await;
+                paid += Money::parse(&amount).unwrap();
+            }
+        }
+        wait_for_quiet_banks(&banks).await;
+        let allocated = one(
+            &db,
+            "SELECT CAST(SUM(amount_tiyn) AS BIGINT) FROM payment_allocation",
+        );
+        assert_eq!(allocated, paid.tiyn().to_string());
+        let today = chrono::Utc::now().date_naive().to_string();
+        let dir = tempfile::tempdir().unwrap();
+        let out_dir = dir.path().to_str().unwrap().to_string();
+        let args = ["payouts", "run", "--date", &today, "--out", &out_dir];
+        // Kill the run at several moments: before, during and after each bank's answer.
+        let mut kills = 0;
+        for delay_ms in [5u64, 60, 250, 500, 700, 1100] {
+            let mut child = std::process::Command::new(common::esep_bin())
+                .args(args)
+                .env("DATABASE_URL", &db.url)
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .unwrap();
+            std::thread::sleep(Duration::from_millis(delay_ms));
+            if child.try_wait().unwrap().is_none() {
+                child.kill().unwrap(); // SIGKILL
+                kills += 1;
+            }
+            child.wait().unwrap();
+        }
+        assert!(kills >= 3, "the run was killed midway {kills} times");
+        let out = esep_ok(&db, &args);
+        assert_eq!(
+            out.matches("confirmed by the bank").count(),
+            2,
+            "the final run confirms both batches: {out}"
+        );
+        // The USC's books: two batches, each allocation in exactly one transfer, each
+        // transfer the sum of its allocations, nothing left unpaid.
+        assert_eq!(one(&db, "SELECT COUNT(*) FROM payout_batch"), "2");
+        assert_eq!(
+            one(
+                &db,
+                "SELECT COUNT(*) FROM payout_batch WHERE status = 'confirmed'"
+            ),
+            "2"
+        );
+        assert_eq!(
+            one(
+                &db,
+                "SELECT COUNT(*) FROM payment_allocation WHERE payout_item_id IS NULL"
+            ),
+            "0"
+        );
+        assert_eq!(
+            one(
+                &db,
+                "SELECT COUNT(*) FROM payout_item i WHERE i.amount_tiyn <> (SELECT SUM(a.amount_tiyn) FROM payment_allocation a WHERE a.payout_item_id = i.id)"
+            ),
+            "0"
+        );
+        assert_eq!(
+            one(
+                &db,
+                "SELECT CAST(SUM(amount_tiyn) AS BIGINT) FROM payout_item"
+            ),
+            paid.tiyn().to_string()
+        );
+        assert_eq!(
+            one(
+                &db,
+                "SELECT COUNT(*) FROM ledger_entry WHERE kind = 'payout'"
+            ),
+            "2",
+            "each batch posted once"
+        );
+        // The banks: each batch executed once, whatever number of times it was sent.
+        let mut at_banks = Money::ZERO;
+        for bank in [&banks.halyk, &banks.kaspi] {
+            let executed: Vec<Value> = reqwest::get(bank.url("/api/payouts"))
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(
+                executed.len(),
+                1,
+                "one MsgId at {}: {executed:?}",
+                bank.base
+            );
+            at_banks += money(&executed[0]["ctrl_sum"]);
+        }
+        assert_eq!(at_banks, paid, "the banks moved exactly what was allocated");
+        let (code, out, _) = esep(&db, &["ledger", "check"]);
+        assert_eq!(code, 0, "{out}");
+        assert_eq!(balance_of(&out, "transit:halyk"), Money::ZERO);
+        assert_eq!(balance_of(&out, "transit:kaspi"), Money::ZERO);
     }
 }

@@ -15,7 +15,11 @@ const USAGE: &str = "usage:
   cargo xtask bench [billing|payments|site|cabinet|lighthouse|api] [--accounts N] [--payments N] [--concurrency N]
       billing run and payment callback figures on SQLite and PostgreSQL, site build time,
       the cabinet's transferred size, Lighthouse scores, the API under load (wrk);
-      written to target/bench/";
+      written to target/bench/
+  cargo xtask fuzz [TARGET...] [--seconds N] [--replay]
+      libFuzzer (cargo-fuzz, stable, no sanitizer) on each parser of outside input, growing
+      and minimising fuzz/corpus/TARGET; coverage to target/bench/fuzz.json. --replay runs
+      the corpus once";
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -23,6 +27,7 @@ fn main() {
         Some("demo") => demo(&args[1..]),
         Some("test") => test(&args[1..]),
         Some("bench") => bench(&args[1..]),
+        Some("fuzz") => fuzz(&args[1..]),
         Some("cabinet") => build_cabinet(!flag(&args[1..], "--debug")).map(|dir| {
             println!("The cabinet is in {}", dir.display());
         }),
@@ -1371,6 +1376,110 @@ fn npm_tool(bin: &str, spec: &str, what: &str) -> Result<()> {
         ])
         .arg(&dir)
         .arg(spec))
+}
+
+const FUZZ_TARGETS: [&str; 6] = [
+    "csv_import",
+    "bank_directory",
+    "bank_registry",
+    "callback",
+    "ids",
+    "front_matter",
+];
+
+/// `cargo xtask fuzz`: each target (default: all) for `--seconds` (default 300) under
+/// libFuzzer, starting from and adding to its committed corpus, then minimised (`cmin`).
+/// Prints libFuzzer's coverage at the start and at the end, the figure that says whether a
+/// run reached a stable coverage, and writes them to target/bench/fuzz.json.
+fn fuzz(args: &[String]) -> Result<()> {
+    let seconds = option(args, "--seconds").unwrap_or_else(|| "300".into());
+    let replay = flag(args, "--replay");
+    let mut targets: Vec<&str> = args
+        .iter()
+        .filter(|a| FUZZ_TARGETS.contains(&a.as_str()))
+        .map(String::as_str)
+        .collect();
+    if let Some(unknown) = args.iter().find(|a| {
+        !a.starts_with("--") && !FUZZ_TARGETS.contains(&a.as_str()) && a.parse::<u64>().is_err()
+    }) {
+        bail!("no fuzz target '{unknown}': {}", FUZZ_TARGETS.join(", "));
+    }
+    if targets.is_empty() {
+        targets = FUZZ_TARGETS.to_vec();
+    }
+    if !output_of(Command::new("cargo").args(["fuzz", "--version"])).starts_with("cargo-fuzz") {
+        println!("== Installing cargo-fuzz (once) ==");
+        run(cargo().args(["install", "--locked", "cargo-fuzz", "--version", "0.13.2"]))?;
+    }
+    let mut rows = Vec::new();
+    for t in targets {
+        let corpus = format!("fuzz/corpus/{t}");
+        let before = std::fs::read_dir(root().join(&corpus))?.count();
+        let libfuzzer_args = if replay {
+            vec!["-runs=0".to_string()]
+        } else {
+            vec![
+                format!("-max_total_time={seconds}"),
+                "-max_len=8192".into(),
+                "-print_final_stats=1".into(),
+            ]
+        };
+        println!("== fuzz {t}: {} ==", libfuzzer_args.join(" "));
+        let out = cargo()
+            .args(["fuzz", "run", "--sanitizer", "none", t, &corpus, "--"])
+            .args(&libfuzzer_args)
+            .stderr(Stdio::piped())
+            .output()
+            .context("running cargo fuzz")?;
+        let log = String::from_utf8_lossy(&out.stderr).to_string();
+        let cov = |line: &str| -> Option<u64> {
+            line.split_whitespace()
+                .skip_while(|w| *w != "cov:")
+                .nth(1)
+                .and_then(|v| v.parse().ok())
+        };
+        let stats: Vec<u64> = log.lines().filter_map(cov).collect();
+        let execs = log
+            .lines()
+            .find(|l| l.starts_with("stat::number_of_executed_units:"))
+            .and_then(|l| l.split_whitespace().last())
+            .unwrap_or("0")
+            .to_string();
+        if !out.status.success() {
+            eprintln!("{log}");
+            bail!("fuzz target {t} failed: the input is in fuzz/artifacts/{t}/");
+        }
+        if !replay {
+            run(cargo().args(["fuzz", "cmin", "--sanitizer", "none", t, &corpus]))?;
+        }
+        let after = std::fs::read_dir(root().join(&corpus))?.count();
+        // The coverage at the first and last quarter of the run: equal means it levelled off.
+        let first = stats.first().copied().unwrap_or(0);
+        let at_three_quarters = stats.get(stats.len() * 3 / 4).copied().unwrap_or(0);
+        let last = stats.last().copied().unwrap_or(0);
+        rows.push((t, first, at_three_quarters, last, execs, before, after));
+    }
+    println!();
+    println!(
+        "| target | cov at start | cov at 3/4 of the run | cov at end | executions | corpus before → after |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|");
+    let mut json = String::from("[\n");
+    for (i, (t, first, q3, last, execs, before, after)) in rows.iter().enumerate() {
+        println!("| {t} | {first} | {q3} | {last} | {execs} | {before} → {after} |");
+        json.push_str(&format!(
+            "  {{\"bench\": \"fuzz\", \"target\": \"{t}\", \"seconds\": {seconds}, \"cov_start\": {first}, \"cov_three_quarters\": {q3}, \"cov_end\": {last}, \"executions\": {execs}, \"corpus\": {after}}}{}\n",
+            if i + 1 < rows.len() { "," } else { "" }
+        ));
+    }
+    json.push(']');
+    if !replay {
+        let dir = target_dir().join("bench");
+        std::fs::create_dir_all(&dir)?;
+        std::fs::write(dir.join("fuzz.json"), json)?;
+        println!("Written to {}", dir.join("fuzz.json").display());
+    }
+    Ok(())
 }
 
 /// Installs what the cabinet's build needs when missing: the wasm32 target, trunk 0.21.14,

@@ -5,7 +5,7 @@ use super::{
     lang_of,
 };
 use crate::auth;
-use crate::store::accounts::{AccountRow, NewReading};
+use crate::store::accounts::{AccountRow, LineRecord, NewReading};
 use crate::store::users::{LoginField, User};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -423,25 +423,25 @@ pub async fn upd_view(
     version: Option<u32>,
     lang: Lang,
 ) -> Result<UpdView, ApiError> {
-    let record = state.db.upd_by_number(number, version).await?;
-    let account = match &record {
-        Some(r) => state.db.account_by_id(r.account_id).await?,
-        None => None,
+    // Three queries in all (the session, this, the lines): the view is the busiest read
+    // of month-end (issue 7).
+    let found = state.db.upd_for_reader(number, version, user.id).await?;
+    let (record, account, versions) = match found {
+        // The holder's own document: nothing to journal.
+        Some(f) if f.holder && user.role == Role::Consumer => (f.record, f.account, f.versions),
+        Some(f) => {
+            let account =
+                authorize_account(state, user, Some(f.account), "payment document", reason).await?;
+            (f.record, account, f.versions)
+        }
+        None => return Err(ApiError::NotFound("no such payment document".into())),
     };
-    let account = authorize_account(state, user, account, "payment document", reason).await?;
-    let Some(record) = record else {
-        return Err(ApiError::NotFound("no such payment document".into()));
-    };
-    let lines = state.db.upd_lines(record.id).await?;
-    let outstanding = state.db.outstanding(record.id).await?;
-    let remaining_of = |line_no: u32| {
-        outstanding
-            .iter()
-            .find(|o| o.line_no == line_no)
-            .map_or(Money::ZERO, |o| o.due.max(Money::ZERO))
-    };
+    let lines = state.db.upd_lines_paid(record.id).await?;
+    let remaining_of = |l: &LineRecord, paid_since: Money| (l.due - paid_since).max(Money::ZERO);
+    let remaining: Money = lines.iter().map(|(l, p)| remaining_of(l, *p)).sum();
     let mut sections: Vec<SectionView> = Vec::new();
-    for line in lines {
+    for (line, paid_since) in lines {
+        let line_remaining = remaining_of(&line, paid_since);
         if sections.last().is_none_or(|s| s.section != line.section) {
             sections.push(SectionView {
                 section: line.section,
@@ -482,12 +482,11 @@ pub async fn upd_view(
             recalculation: line.recalculation,
             paid: line.paid,
             due: line.due,
-            remaining: remaining_of(line.line_no),
+            remaining: line_remaining,
             formula: esep_core::billing::formula(&line.explanation, line.unit, lang),
             explanation: line.explanation,
         });
     }
-    let versions = state.db.upd_versions(&record.number).await?;
     Ok(UpdView {
         number: record.number,
         account_number: account.number,
@@ -503,7 +502,7 @@ pub async fn upd_view(
         total_charged: record.total_charged,
         total_due: record.total_due,
         to_pay: record.to_pay,
-        remaining: outstanding.iter().map(|o| o.due.max(Money::ZERO)).sum(),
+        remaining,
         versions,
     })
 }

@@ -312,10 +312,18 @@ impl From<anyhow::Error> for ApiError {
     fn from(e: anyhow::Error) -> Self {
         let unavailable = e.chain().any(|c| {
             c.downcast_ref::<sqlx::Error>().is_some_and(|s| {
-                matches!(
-                    s,
-                    sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
-                )
+                match s {
+                    sqlx::Error::PoolTimedOut
+                    | sqlx::Error::PoolClosed
+                    | sqlx::Error::Io(_)
+                    | sqlx::Error::WorkerCrashed => true,
+                    // Connection exceptions (class 08) and a server shutting down or
+                    // starting (57P01–57P03): what a restarted PostgreSQL answers.
+                    sqlx::Error::Database(d) => d
+                        .code()
+                        .is_some_and(|c| c.starts_with("08") || c.starts_with("57P0")),
+                    _ => false,
+                }
             })
         });
         if unavailable {

@@ -103,6 +103,42 @@ pub struct LineRecord {
     pub explanation: Explanation,
 }
 
+fn line_from(r: &AnyRow) -> Result<LineRecord> {
+    let section: String = r.try_get("section")?;
+    let unit: String = r.try_get("unit")?;
+    let explanation: String = r.try_get("explanation")?;
+    Ok(LineRecord {
+        line_no: u32::try_from(r.try_get::<i64, _>("line_no")?)?,
+        service_code: r.try_get("code")?,
+        service_name: Localized {
+            kk: r.try_get("name_kk")?,
+            ru: r.try_get("name_ru")?,
+            en: r.try_get("name_en")?,
+        },
+        section: section.parse().map_err(anyhow::Error::msg)?,
+        unit: unit.parse().map_err(anyhow::Error::msg)?,
+        provider_id: r.try_get("provider_id")?,
+        provider_name: r.try_get("provider_name")?,
+        provider_bin: r.try_get("bin")?,
+        quantity: decimal(r, "quantity")?,
+        opening: Money::from_tiyn(r.try_get("opening_tiyn")?),
+        charge: Money::from_tiyn(r.try_get("charge_tiyn")?),
+        recalculation: Money::from_tiyn(r.try_get("recalculation_tiyn")?),
+        paid: Money::from_tiyn(r.try_get("paid_tiyn")?),
+        due: Money::from_tiyn(r.try_get("due_tiyn")?),
+        explanation: serde_json::from_str(&explanation)?,
+    })
+}
+
+/// What [`Db::upd_for_reader`] finds.
+pub struct UpdForReader {
+    pub record: UpdRecord,
+    pub account: AccountRow,
+    /// Whether the reader holds the account.
+    pub holder: bool,
+    pub versions: Vec<u32>,
+}
+
 #[derive(Clone, Debug)]
 pub struct MeterRecord {
     pub id: i64,
@@ -218,6 +254,75 @@ impl Db {
         row.as_ref().map(upd_from).transpose()
     }
 
+    /// A UPD as a reader opens it, in one query: the version asked for (or the current
+    /// one), its account, whether `user_id` holds that account, and every version's number.
+    pub async fn upd_for_reader(
+        &self,
+        number: &str,
+        version: Option<u32>,
+        user_id: i64,
+    ) -> Result<Option<UpdForReader>> {
+        let rows = sqlx::query(
+            "SELECT u.id, u.account_id, u.number, u.period, u.version, u.reason, u.issued_at, \
+             u.due_date, u.total_charged_tiyn, u.total_due_tiyn, u.to_pay_tiyn, \
+             a.number AS account_number, p.address, p.area_m2, p.residents, a.holder_name, \
+             CAST((SELECT COUNT(*) FROM user_account ua WHERE ua.user_id = $2 \
+                   AND ua.account_id = u.account_id) AS BIGINT) AS holds \
+             FROM upd u JOIN account a ON a.id = u.account_id JOIN premises p ON p.id = a.premises_id \
+             WHERE u.number = $1 ORDER BY u.version",
+        )
+        .bind(number)
+        .bind(user_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let versions = rows
+            .iter()
+            .map(|r| Ok(u32::try_from(r.try_get::<i64, _>("version")?)?))
+            .collect::<Result<Vec<u32>>>()?;
+        let chosen = match version {
+            Some(v) => versions.iter().position(|&x| x == v),
+            None => versions.len().checked_sub(1),
+        };
+        let Some(r) = chosen.and_then(|i| rows.get(i)) else {
+            return Ok(None);
+        };
+        let record = upd_from(r)?;
+        Ok(Some(UpdForReader {
+            account: AccountRow {
+                id: record.account_id,
+                number: r.try_get("account_number")?,
+                address: r.try_get("address")?,
+                area_m2: decimal(r, "area_m2")?,
+                residents: u32::try_from(r.try_get::<i64, _>("residents")?)?,
+                holder_name: r.try_get("holder_name")?,
+            },
+            holder: r.try_get::<i64, _>("holds")? > 0,
+            record,
+            versions,
+        }))
+    }
+
+    /// The lines of a UPD, each with what was paid to its service since the UPD was issued
+    /// (the same sum as [`Db::outstanding`]), in one query.
+    pub async fn upd_lines_paid(&self, upd_id: i64) -> Result<Vec<(LineRecord, Money)>> {
+        let rows = sqlx::query(
+            "SELECT l.line_no, s.code, s.name_kk, s.name_ru, s.name_en, s.section, s.unit, \
+             l.provider_id, p.name AS provider_name, p.bin, l.quantity, l.opening_tiyn, l.charge_tiyn, \
+             l.recalculation_tiyn, l.paid_tiyn, l.due_tiyn, l.explanation, \
+             CAST((SELECT COALESCE(SUM(a.amount_tiyn), 0) FROM payment_allocation a \
+                   WHERE a.account_id = u.account_id AND a.service_id = l.service_id \
+                   AND a.id > u.payments_through) AS BIGINT) AS paid_since \
+             FROM upd u JOIN upd_line l ON l.upd_id = u.id JOIN service s ON s.id = l.service_id \
+             JOIN provider p ON p.id = l.provider_id WHERE u.id = $1 ORDER BY l.line_no",
+        )
+        .bind(upd_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((line_from(r)?, Money::from_tiyn(r.try_get("paid_since")?))))
+            .collect()
+    }
+
     pub async fn upd_versions(&self, number: &str) -> Result<Vec<u32>> {
         let rows = sqlx::query("SELECT version FROM upd WHERE number = $1 ORDER BY version")
             .bind(number)
@@ -239,34 +344,7 @@ impl Db {
         .bind(upd_id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let section: String = r.try_get("section")?;
-                let unit: String = r.try_get("unit")?;
-                let explanation: String = r.try_get("explanation")?;
-                Ok(LineRecord {
-                    line_no: u32::try_from(r.try_get::<i64, _>("line_no")?)?,
-                    service_code: r.try_get("code")?,
-                    service_name: Localized {
-                        kk: r.try_get("name_kk")?,
-                        ru: r.try_get("name_ru")?,
-                        en: r.try_get("name_en")?,
-                    },
-                    section: section.parse().map_err(anyhow::Error::msg)?,
-                    unit: unit.parse().map_err(anyhow::Error::msg)?,
-                    provider_id: r.try_get("provider_id")?,
-                    provider_name: r.try_get("provider_name")?,
-                    provider_bin: r.try_get("bin")?,
-                    quantity: decimal(r, "quantity")?,
-                    opening: Money::from_tiyn(r.try_get("opening_tiyn")?),
-                    charge: Money::from_tiyn(r.try_get("charge_tiyn")?),
-                    recalculation: Money::from_tiyn(r.try_get("recalculation_tiyn")?),
-                    paid: Money::from_tiyn(r.try_get("paid_tiyn")?),
-                    due: Money::from_tiyn(r.try_get("due_tiyn")?),
-                    explanation: serde_json::from_str(&explanation)?,
-                })
-            })
-            .collect()
+        rows.iter().map(line_from).collect()
     }
 
     pub async fn meters_of_account(&self, account_id: i64) -> Result<Vec<MeterRecord>> {

@@ -36,6 +36,17 @@ pub struct TestDb {
     _dir: Option<tempfile::TempDir>,
 }
 
+impl TestDb {
+    /// The same database reached through another URL (e.g. a proxy in front of PostgreSQL).
+    pub fn via(&self, url: String) -> TestDb {
+        TestDb {
+            backend: self.backend,
+            url,
+            _dir: None,
+        }
+    }
+}
+
 static SEQ: AtomicU32 = AtomicU32::new(0);
 
 pub fn sqlite() -> TestDb {
