@@ -364,6 +364,14 @@ enum BenchCommand {
         #[arg(long, default_value_t = 32)]
         concurrency: usize,
     },
+    /// The raw bulk-insert speed of the rows a billing run wrote for a period, into scratch
+    /// tables of the same shape (the storage limit under the run).
+    Inserts {
+        #[arg(long)]
+        period: String,
+        #[arg(long, default_value_t = 5000)]
+        batch: usize,
+    },
 }
 
 #[derive(Subcommand)]
@@ -1183,6 +1191,22 @@ async fn run_async(database: String, command: Command) -> Result<ExitCode> {
                 Ok(ExitCode::FAILURE)
             }
         },
+        Command::Bench {
+            command: BenchCommand::Inserts { period, batch },
+        } => {
+            let db = Db::open(&database).await?;
+            let r = esep_server::bench::raw_inserts(&db, &period, batch.clamp(1, 50_000)).await?;
+            println!(
+                "Raw inserts: {} UPDs and {} lines in {:.2} s: {:.0} UPDs/s, {:.0} rows/s ({} database).",
+                r.upds,
+                r.lines,
+                r.seconds,
+                r.upds as f64 / r.seconds.max(1e-9),
+                (r.upds + r.lines) as f64 / r.seconds.max(1e-9),
+                db.backend.name()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench {
             command:
                 BenchCommand::Callbacks {

@@ -52,6 +52,8 @@ pub struct Sandbox {
     rng: Mutex<u64>,
     payments: Mutex<BTreeMap<String, SandboxPayment>>,
     outbox: Mutex<VecDeque<Delivery>>,
+    /// Deliveries taken from the outbox and not yet answered.
+    in_flight: std::sync::atomic::AtomicUsize,
     /// Executed payout batches by MsgId: (transfers, control sum, times submitted). A bank
     /// executes a MsgId once; a resubmission is acknowledged without moving money again.
     payouts: Mutex<BTreeMap<String, (usize, Money, u32)>>,
@@ -69,6 +71,7 @@ impl Sandbox {
             rng: Mutex::new(seed | 1),
             payments: Mutex::new(BTreeMap::new()),
             outbox: Mutex::new(VecDeque::new()),
+            in_flight: Default::default(),
             payouts: Mutex::new(BTreeMap::new()),
             payout_delay_ms: Default::default(),
             seq: Mutex::new(0),
@@ -129,12 +132,20 @@ impl Sandbox {
     }
 }
 
-/// Delivers queued callbacks until acknowledged, with exponential backoff (capped at 5 s).
+/// How many callbacks a sandbox bank (with chaos) has on the wire at once, as a bank's
+/// sender would.
+const DELIVERY_WIDTH: usize = 8;
+
+/// Delivers queued callbacks until acknowledged, with exponential backoff (capped at 5 s),
+/// up to [`DELIVERY_WIDTH`] at a time.
 pub async fn deliver_callbacks(sandbox: Arc<Sandbox>) {
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
         .build()
         .unwrap_or_default();
+    // Without chaos, one at a time: every callback once and in order.
+    let width = if sandbox.chaos { DELIVERY_WIDTH } else { 1 };
+    let width = Arc::new(tokio::sync::Semaphore::new(width));
     loop {
         let due: Vec<Delivery> = {
             let mut outbox = sandbox.outbox.lock().unwrap_or_else(|e| e.into_inner());
@@ -142,40 +153,59 @@ pub async fn deliver_callbacks(sandbox: Arc<Sandbox>) {
             let (ready, waiting): (VecDeque<Delivery>, VecDeque<Delivery>) =
                 outbox.drain(..).partition(|d| d.due <= now);
             *outbox = waiting;
+            // Counted as pending until each is delivered (or refused), below.
+            sandbox
+                .in_flight
+                .fetch_add(ready.len(), std::sync::atomic::Ordering::SeqCst);
             ready.into()
         };
         if due.is_empty() {
             tokio::time::sleep(Duration::from_millis(20)).await;
             continue;
         }
-        for mut d in due {
-            let ts = banks::unix_now();
-            let sent = client
-                .post(&d.url)
-                .header("content-type", "application/json")
-                .header(banks::TIMESTAMP_HEADER, ts.to_string())
-                .header(
-                    banks::SIGNATURE_HEADER,
-                    banks::sign(&sandbox.secret, ts, &d.body),
-                )
-                .body(d.body.clone())
-                .send()
-                .await;
-            let acknowledged = matches!(&sent, Ok(r) if r.status().is_success());
-            // 4xx other than 409 (out of order) and 429 means the USC refused the message
-            // for good; a real bank would raise it with its operators.
-            let refused = matches!(&sent, Ok(r) if r.status().is_client_error() && r.status() != 409 && r.status() != 429);
-            if !acknowledged && !refused {
-                d.attempt += 1;
-                let backoff = Duration::from_millis((50u64 << d.attempt.min(7)).min(5_000));
-                d.due = Instant::now() + backoff;
+        for d in due {
+            let Ok(permit) = width.clone().acquire_owned().await else {
+                return;
+            };
+            let (sandbox, client) = (sandbox.clone(), client.clone());
+            tokio::spawn(async move {
+                deliver(&sandbox, &client, d).await;
                 sandbox
-                    .outbox
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .push_back(d);
-            }
+                    .in_flight
+                    .fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+                drop(permit);
+            });
         }
+    }
+}
+
+/// One delivery attempt; what is not acknowledged goes back to the outbox with a backoff.
+async fn deliver(sandbox: &Sandbox, client: &reqwest::Client, mut d: Delivery) {
+    let ts = banks::unix_now();
+    let sent = client
+        .post(&d.url)
+        .header("content-type", "application/json")
+        .header(banks::TIMESTAMP_HEADER, ts.to_string())
+        .header(
+            banks::SIGNATURE_HEADER,
+            banks::sign(&sandbox.secret, ts, &d.body),
+        )
+        .body(d.body.clone())
+        .send()
+        .await;
+    let acknowledged = matches!(&sent, Ok(r) if r.status().is_success());
+    // 4xx other than 409 (out of order) and 429 means the USC refused the message
+    // for good; a real bank would raise it with its operators.
+    let refused = matches!(&sent, Ok(r) if r.status().is_client_error() && r.status() != 409 && r.status() != 429);
+    if !acknowledged && !refused {
+        d.attempt += 1;
+        let backoff = Duration::from_millis((50u64 << d.attempt.min(7)).min(5_000));
+        d.due = Instant::now() + backoff;
+        sandbox
+            .outbox
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push_back(d);
     }
 }
 
@@ -560,7 +590,9 @@ async fn executed_payouts(State(s): State<Arc<Sandbox>>) -> Response {
 }
 
 async fn pending(State(s): State<Arc<Sandbox>>) -> Response {
-    let n = s.outbox.lock().unwrap_or_else(|e| e.into_inner()).len();
+    // Queued, and taken from the queue but not yet delivered.
+    let n = s.outbox.lock().unwrap_or_else(|e| e.into_inner()).len()
+        + s.in_flight.load(std::sync::atomic::Ordering::SeqCst);
     axum::Json(serde_json::json!({"pending_callbacks": n})).into_response()
 }
 

@@ -116,17 +116,17 @@ impl Browser {
     }
 
     async fn wait(&self, css: &str) -> fantoccini::elements::Element {
-        match self
-            .client
-            .wait()
-            .at_most(Duration::from_secs(30))
-            .for_element(Locator::Css(css))
-            .await
-        {
-            Ok(e) => e,
-            Err(e) => {
-                let html = self.client.source().await.unwrap_or_default();
-                panic!("[{}] no element {css}: {e}\n{html}", self.name)
+        // Polled by hand: a lookup that lands while the page navigates is answered "aborted
+        // by navigation", which fantoccini's own wait gives up on (seen once in CI).
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            match self.client.find(Locator::Css(css)).await {
+                Ok(e) => return e,
+                Err(e) if std::time::Instant::now() > deadline => {
+                    let html = self.client.source().await.unwrap_or_default();
+                    panic!("[{}] no element {css}: {e}\n{html}", self.name)
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
             }
         }
     }

@@ -74,7 +74,8 @@ impl Proxy {
     }
 }
 
-#[tokio::test]
+// Multi-threaded: the proxy must run while the test thread blocks on starting the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_lost_database_connection_answers_503_and_recovers_without_a_restart() {
     for db in backends() {
         if db.backend != "postgres" {

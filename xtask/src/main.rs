@@ -635,6 +635,8 @@ struct BenchResult {
     upds_per_sec: f64,
     lines: u64,
     peak_mib: f64,
+    /// The same rows inserted raw into tables of the same shape (`esep bench inserts`).
+    raw_seconds: f64,
 }
 
 fn bench(args: &[String]) -> Result<()> {
@@ -1290,25 +1292,54 @@ fn bench_billing(args: &[String]) -> Result<()> {
         if !out.status.success() {
             bail!("the billing run failed on {name}");
         }
-        results.push(parse_bill_output(name, &text)?);
+        let mut r = parse_bill_output(name, &text)?;
+        println!("== {name}: the same rows, raw bulk inserts (esep bench inserts) ==");
+        let raw = Command::new(&esep)
+            .args(["bench", "inserts", "--period", "2026-11"])
+            .env("DATABASE_URL", url)
+            .stderr(Stdio::inherit())
+            .output()?;
+        let raw_text = String::from_utf8_lossy(&raw.stdout).to_string();
+        print!("{raw_text}");
+        if !raw.status.success() {
+            bail!("the raw insert benchmark failed on {name}");
+        }
+        r.raw_seconds = raw_text
+            .split(" lines in ")
+            .nth(1)
+            .and_then(|t| t.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .context("no time in the raw insert figures")?;
+        results.push(r);
     }
     println!();
-    println!("| backend | accounts | lines | seconds | UPDs/s | peak memory MiB |");
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!(
+        "| backend | accounts | lines | seconds | UPDs/s | peak memory MiB | raw inserts s | raw UPDs/s | billing ÷ raw |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut json = String::from("[\n");
     for (i, r) in results.iter().enumerate() {
+        let ratio = r.seconds / r.raw_seconds.max(1e-9);
         println!(
-            "| {} | {} | {} | {:.2} | {:.0} | {:.1} |",
-            r.backend, r.accounts, r.lines, r.seconds, r.upds_per_sec, r.peak_mib
-        );
-        json.push_str(&format!(
-            "  {{\"bench\": \"billing\", \"backend\": \"{}\", \"accounts\": {}, \"lines\": {}, \"seconds\": {:.3}, \"upds_per_sec\": {:.1}, \"peak_memory_mib\": {:.1}}}{}\n",
+            "| {} | {} | {} | {:.2} | {:.0} | {:.1} | {:.2} | {:.0} | {ratio:.2}× |",
             r.backend,
             r.accounts,
             r.lines,
             r.seconds,
             r.upds_per_sec,
             r.peak_mib,
+            r.raw_seconds,
+            r.accounts as f64 / r.raw_seconds.max(1e-9)
+        );
+        json.push_str(&format!(
+            "  {{\"bench\": \"billing\", \"backend\": \"{}\", \"accounts\": {}, \"lines\": {}, \"seconds\": {:.3}, \"upds_per_sec\": {:.1}, \"peak_memory_mib\": {:.1}, \"raw_insert_seconds\": {:.3}, \"billing_to_raw_ratio\": {ratio:.3}}}{}\n",
+            r.backend,
+            r.accounts,
+            r.lines,
+            r.seconds,
+            r.upds_per_sec,
+            r.peak_mib,
+            r.raw_seconds,
             if i + 1 < results.len() { "," } else { "" }
         ));
     }
@@ -1341,6 +1372,7 @@ fn parse_bill_output(backend: &'static str, text: &str) -> Result<BenchResult> {
         seconds: number_before(" s,").context("no time in the output")?,
         upds_per_sec: number_before(" UPDs/s").context("no rate in the output")?,
         peak_mib: peak.unwrap_or(0.0),
+        raw_seconds: f64::NAN,
     })
 }
 

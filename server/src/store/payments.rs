@@ -338,6 +338,9 @@ impl Db {
         bank: &BankRow,
         paid_at: &str,
     ) -> Result<Credit> {
+        // One writer at a time on SQLite, queued here rather than in SQLite's busy sleeps
+        // (seconds under a storm of callbacks from two banks).
+        let _writer = self.write_guard().await;
         let mut tx = self.pool.begin().await?;
         // Serialise allocations per account: a row lock on PostgreSQL; on SQLite the write
         // guard already admits one writer at a time.
@@ -419,6 +422,9 @@ impl Db {
         bank: &BankRow,
         at: &str,
     ) -> Result<bool> {
+        // One writer at a time on SQLite, queued here rather than in SQLite's busy sleeps
+        // (seconds under a storm of callbacks from two banks).
+        let _writer = self.write_guard().await;
         let mut tx = self.pool.begin().await?;
         let entry = sqlx::query(
             "INSERT INTO ledger_entry (at, kind, reference, memo) VALUES ($1, 'reversal', $2, $3) \
@@ -581,6 +587,9 @@ impl Db {
         cutoff: &str,
         build_xml: impl Fn(&str, &[PayoutLine]) -> String,
     ) -> Result<Option<(i64, bool)>> {
+        // One writer at a time on SQLite, queued here rather than in SQLite's busy sleeps
+        // (seconds under a storm of callbacks from two banks).
+        let _writer = self.write_guard().await;
         let mut tx = self.pool.begin().await?;
         if let Some(r) =
             sqlx::query("SELECT id FROM payout_batch WHERE bank_id = $1 AND value_date = $2")
