@@ -49,7 +49,12 @@ pub fn verify_password_in(memory: &mut Vec<argon2::Block>, password: &str, hash:
     }
     let mut out = vec![0u8; expected.len()];
     if argon
-        .hash_password_into_with_memory(password.as_bytes(), salt.as_ref(), &mut out, &mut memory[..])
+        .hash_password_into_with_memory(
+            password.as_bytes(),
+            salt.as_ref(),
+            &mut out,
+            &mut memory[..],
+        )
         .is_err()
     {
         return false;
@@ -212,7 +217,11 @@ mod tests {
         assert!(verify_password_in(&mut memory, "pw", &other));
         assert!(verify_password("pw", &other));
         assert!(!verify_password_in(&mut memory, "pw", "not a hash"));
-        assert!(!verify_password_in(&mut memory, "pw", &h.replace("$argon2id$", "$argon2x$")));
+        assert!(!verify_password_in(
+            &mut memory,
+            "pw",
+            &h.replace("$argon2id$", "$argon2x$")
+        ));
     }
 
     #[test]

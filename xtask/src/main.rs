@@ -1282,28 +1282,12 @@ fn bench_billing(args: &[String]) -> Result<()> {
             .env("DATABASE_URL", url))?;
         println!("   seeded in {:.1} s", seed_start.elapsed().as_secs_f64());
         println!("== {name}: esep bill --period 2026-11 ==");
-        let out = Command::new(&esep)
-            .args(["bill", "--period", "2026-11"])
-            .env("DATABASE_URL", url)
-            .stderr(Stdio::inherit())
-            .output()?;
-        let text = String::from_utf8_lossy(&out.stdout).to_string();
-        print!("{text}");
-        if !out.status.success() {
-            bail!("the billing run failed on {name}");
-        }
+        let text = esep_printing(&esep, url, &["bill", "--period", "2026-11"])
+            .with_context(|| format!("the billing run on {name}"))?;
         let mut r = parse_bill_output(name, &text)?;
         println!("== {name}: the same rows, raw bulk inserts (esep bench inserts) ==");
-        let raw = Command::new(&esep)
-            .args(["bench", "inserts", "--period", "2026-11"])
-            .env("DATABASE_URL", url)
-            .stderr(Stdio::inherit())
-            .output()?;
-        let raw_text = String::from_utf8_lossy(&raw.stdout).to_string();
-        print!("{raw_text}");
-        if !raw.status.success() {
-            bail!("the raw insert benchmark failed on {name}");
-        }
+        let raw_text = esep_printing(&esep, url, &["bench", "inserts", "--period", "2026-11"])
+            .with_context(|| format!("the raw insert benchmark on {name}"))?;
         r.raw_seconds = raw_text
             .split(" lines in ")
             .nth(1)
@@ -1348,6 +1332,21 @@ fn bench_billing(args: &[String]) -> Result<()> {
     std::fs::write(&file, json)?;
     println!("Written to {}", file.display());
     Ok(())
+}
+
+/// Runs `esep ARGS` against `url`, prints and returns what it printed; fails when it fails.
+fn esep_printing(esep: &Path, url: &str, args: &[&str]) -> Result<String> {
+    let out = Command::new(esep)
+        .args(args)
+        .env("DATABASE_URL", url)
+        .stderr(Stdio::inherit())
+        .output()?;
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    print!("{text}");
+    if !out.status.success() {
+        bail!("esep {} failed", args.join(" "));
+    }
+    Ok(text)
 }
 
 fn parse_bill_output(backend: &'static str, text: &str) -> Result<BenchResult> {
