@@ -12,8 +12,11 @@ use esep_core::{Bin, Iban, Iin, Money};
 use std::path::Path;
 use std::sync::OnceLock;
 
+/// A fuzz target: any bytes in; a panic when a property breaks.
+pub type Target = fn(&[u8]);
+
 /// Every target by name; the names are the directories of `fuzz/corpus/`.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("csv_import", csv_import),
     ("bank_directory", bank_directory),
     ("bank_registry", bank_registry),

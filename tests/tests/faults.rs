@@ -184,7 +184,7 @@ async fn a_lost_database_connection_answers_503_and_recovers_without_a_restart()
         for r in readers {
             r.await.unwrap();
         }
-        let log = log.lock().unwrap();
+        let log: Vec<(Instant, u16, Duration)> = log.lock().unwrap().clone();
         let during: Vec<_> = log
             .iter()
             .filter(|(t, _, _)| *t > cut_at + Duration::from_millis(100) && *t < restored_at)
