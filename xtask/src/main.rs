@@ -622,6 +622,12 @@ fn test(_args: &[String]) -> Result<()> {
         "  Cabinet     Chromium via chromedriver: sign in, UPD, pay through a sandbox bank, reading, complaint, chat, operator console, PDF + QR; axe-core (kk, ru, en); components by wasm-bindgen-test"
     );
     println!(
+        "  Faults      SIGKILL amid 10 000 payments, a billing run and a payout run; database connections cut (PostgreSQL): 503 and recovery"
+    );
+    println!(
+        "  Fuzzing     every committed corpus in fuzz/corpus replayed through its target (cargo xtask fuzz grows them)"
+    );
+    println!(
         "All tests passed in {:.0} s.",
         started.elapsed().as_secs_f64()
     );
