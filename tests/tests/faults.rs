@@ -34,11 +34,13 @@ impl Proxy {
                 let Ok((mut client, _)) = listener.accept().await else {
                     continue;
                 };
+                // The generation first: a cut between the two reads then still ends it.
+                let born = g.load(Ordering::SeqCst);
                 if !u.load(Ordering::SeqCst) {
                     drop(client); // refused, as a database that is restarting
                     continue;
                 }
-                let (g, born, upstream) = (g.clone(), g.load(Ordering::SeqCst), upstream.clone());
+                let (g, upstream) = (g.clone(), upstream.clone());
                 tokio::spawn(async move {
                     let Ok(mut server) = TcpStream::connect(&upstream).await else {
                         return;
@@ -187,7 +189,7 @@ async fn a_lost_database_connection_answers_503_and_recovers_without_a_restart()
         let log: Vec<(Instant, u16, Duration)> = log.lock().unwrap().clone();
         let during: Vec<_> = log
             .iter()
-            .filter(|(t, _, _)| *t > cut_at + Duration::from_millis(100) && *t < restored_at)
+            .filter(|(t, _, d)| *t > cut_at + Duration::from_millis(100) && *t + *d < restored_at)
             .collect();
         let statuses: std::collections::BTreeSet<u16> = log.iter().map(|(_, s, _)| *s).collect();
         eprintln!(
