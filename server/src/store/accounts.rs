@@ -323,16 +323,6 @@ impl Db {
             .collect()
     }
 
-    pub async fn upd_versions(&self, number: &str) -> Result<Vec<u32>> {
-        let rows = sqlx::query("SELECT version FROM upd WHERE number = $1 ORDER BY version")
-            .bind(number)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|r| Ok(u32::try_from(r.try_get::<i64, _>(0)?)?))
-            .collect()
-    }
-
     pub async fn upd_lines(&self, upd_id: i64) -> Result<Vec<LineRecord>> {
         let rows = sqlx::query(
             "SELECT l.line_no, s.code, s.name_kk, s.name_ru, s.name_en, s.section, s.unit, \
