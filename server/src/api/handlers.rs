@@ -1,11 +1,11 @@
 //! The API's handlers. Each checks who is asking before it reads anything.
 
 use super::{
-    AccessReason, ApiError, ApiJson, ApiQuery, AppState, ClientIp, SESSION_COOKIE, SignedIn,
-    lang_of,
+    AccessReason, ApiError, ApiJson, ApiQuery, AppState, ClientIp, SESSION_COOKIE, SessionCookie,
+    SignedIn, lang_of,
 };
 use crate::auth;
-use crate::store::accounts::{AccountRow, LineRecord, NewReading};
+use crate::store::accounts::{AccountRow, LineRecord, NewReading, UpdForReader, UpdPage};
 use crate::store::users::{LoginField, User};
 use axum::Json;
 use axum::extract::{Path, State};
@@ -402,16 +402,26 @@ pub struct UpdQuery {
 
 pub async fn upd(
     State(state): State<AppState>,
-    SignedIn(user): SignedIn,
+    SessionCookie(token): SessionCookie,
     reason: AccessReason,
     Path(number): Path<String>,
     ApiQuery(q): ApiQuery<UpdQuery>,
     headers: HeaderMap,
 ) -> Result<Json<UpdView>, ApiError> {
     let lang = lang_of(q.lang, &headers);
-    Ok(Json(
-        upd_view(&state, &user, &reason, &number, q.version, lang).await?,
-    ))
+    // One query for the session, the document and its lines: the view is the busiest read
+    // of month-end (issue 7).
+    let page = state
+        .db
+        .upd_page(&crate::auth::token_hash(&token), &number, q.version)
+        .await?;
+    let (user, found, lines) = match page {
+        UpdPage::NoSession => return Err(ApiError::Unauthenticated),
+        UpdPage::Missing(_) => return Err(ApiError::NotFound("no such payment document".into())),
+        UpdPage::Found { user, doc, lines } => (user, doc, lines),
+    };
+    let doc = readable_upd(&state, &user, &reason, found).await?;
+    Ok(Json(render_upd(doc, lines, lang)))
 }
 
 /// A UPD as the reader may see it: the holder of the account, or staff who said why.
@@ -423,20 +433,38 @@ pub async fn upd_view(
     version: Option<u32>,
     lang: Lang,
 ) -> Result<UpdView, ApiError> {
-    // Three queries in all (the session, this, the lines): the view is the busiest read
-    // of month-end (issue 7).
-    let found = state.db.upd_for_reader(number, version, user.id).await?;
-    let (record, account, versions) = match found {
-        // The holder's own document: nothing to journal.
-        Some(f) if f.holder && user.role == Role::Consumer => (f.record, f.account, f.versions),
-        Some(f) => {
-            let account =
-                authorize_account(state, user, Some(f.account), "payment document", reason).await?;
-            (f.record, account, f.versions)
-        }
-        None => return Err(ApiError::NotFound("no such payment document".into())),
+    let Some(found) = state.db.upd_for_reader(number, version, user.id).await? else {
+        return Err(ApiError::NotFound("no such payment document".into()));
     };
-    let lines = state.db.upd_lines_paid(record.id).await?;
+    let doc = readable_upd(state, user, reason, found).await?;
+    let lines = state.db.upd_lines_paid(doc.record.id).await?;
+    Ok(render_upd(doc, lines, lang))
+}
+
+/// The holder's own document passes without a journal entry; anyone else goes through
+/// [`authorize_account`] (refused and journaled, or a staff read with its reason).
+async fn readable_upd(
+    state: &AppState,
+    user: &User,
+    reason: &AccessReason,
+    found: UpdForReader,
+) -> Result<UpdForReader, ApiError> {
+    if found.holder && user.role == Role::Consumer {
+        return Ok(found);
+    }
+    let account =
+        authorize_account(state, user, Some(found.account), "payment document", reason).await?;
+    Ok(UpdForReader { account, ..found })
+}
+
+/// The view of a UPD from its record, account and lines, in the reader's language.
+fn render_upd(doc: UpdForReader, lines: Vec<(LineRecord, Money)>, lang: Lang) -> UpdView {
+    let UpdForReader {
+        record,
+        account,
+        versions,
+        ..
+    } = doc;
     let remaining_of = |l: &LineRecord, paid_since: Money| (l.due - paid_since).max(Money::ZERO);
     let remaining: Money = lines.iter().map(|(l, p)| remaining_of(l, *p)).sum();
     let mut sections: Vec<SectionView> = Vec::new();
@@ -487,7 +515,7 @@ pub async fn upd_view(
             explanation: line.explanation,
         });
     }
-    Ok(UpdView {
+    UpdView {
         number: record.number,
         account_number: account.number,
         address: account.address,
@@ -504,7 +532,7 @@ pub async fn upd_view(
         to_pay: record.to_pay,
         remaining,
         versions,
-    })
+    }
 }
 
 fn section_title(section: Section, lang: Lang) -> &'static str {

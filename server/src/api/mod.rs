@@ -514,6 +514,20 @@ impl FromRequestParts<AppState> for SignedIn {
     }
 }
 
+/// The session cookie's token, not yet checked: for a handler that looks the session up
+/// in the same query as its data (the UPD view). No cookie at all is a 401 at once.
+pub struct SessionCookie(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for SessionCookie {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        session_token(parts)
+            .map(SessionCookie)
+            .ok_or(ApiError::Unauthenticated)
+    }
+}
+
 pub fn session_token(parts: &Parts) -> Option<String> {
     parts
         .headers

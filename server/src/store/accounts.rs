@@ -1,6 +1,7 @@
 //! Accounts, their UPDs, meters and readings, as the API reads and writes them.
 
-use super::{Db, decimal, now};
+use super::users::User;
+use super::{Cols, Db, decimal, now};
 use anyhow::Result;
 use esep_core::api::UpdSummary;
 use esep_core::billing::{Explanation, Section};
@@ -51,21 +52,21 @@ pub struct UpdRecord {
 const UPD_COLS: &str = "id, account_id, number, period, version, reason, issued_at, due_date, \
      total_charged_tiyn, total_due_tiyn, to_pay_tiyn";
 
-fn upd_from(r: &AnyRow) -> Result<UpdRecord> {
-    let period: String = r.try_get("period")?;
-    let due: String = r.try_get("due_date")?;
+fn upd_from(r: &impl Cols) -> Result<UpdRecord> {
+    let period = r.text("period")?;
+    let due = r.text("due_date")?;
     Ok(UpdRecord {
-        id: r.try_get("id")?,
-        account_id: r.try_get("account_id")?,
-        number: r.try_get("number")?,
+        id: r.int("id")?,
+        account_id: r.int("account_id")?,
+        number: r.text("number")?,
         period: Period::parse(&period)?,
-        version: u32::try_from(r.try_get::<i64, _>("version")?)?,
-        reason: r.try_get("reason")?,
-        issued_at: r.try_get("issued_at")?,
+        version: u32::try_from(r.int("version")?)?,
+        reason: r.text_opt("reason")?,
+        issued_at: r.text("issued_at")?,
         due_date: due.parse()?,
-        total_charged: Money::from_tiyn(r.try_get("total_charged_tiyn")?),
-        total_due: Money::from_tiyn(r.try_get("total_due_tiyn")?),
-        to_pay: Money::from_tiyn(r.try_get("to_pay_tiyn")?),
+        total_charged: Money::from_tiyn(r.int("total_charged_tiyn")?),
+        total_due: Money::from_tiyn(r.int("total_due_tiyn")?),
+        to_pay: Money::from_tiyn(r.int("to_pay_tiyn")?),
     })
 }
 
@@ -103,34 +104,124 @@ pub struct LineRecord {
     pub explanation: Explanation,
 }
 
-fn line_from(r: &AnyRow) -> Result<LineRecord> {
-    let section: String = r.try_get("section")?;
-    let unit: String = r.try_get("unit")?;
-    let explanation: String = r.try_get("explanation")?;
+fn line_from(r: &impl Cols) -> Result<LineRecord> {
+    let section = r.text("section")?;
+    let unit = r.text("unit")?;
+    let explanation = r.text("explanation")?;
     Ok(LineRecord {
-        line_no: u32::try_from(r.try_get::<i64, _>("line_no")?)?,
-        service_code: r.try_get("code")?,
+        line_no: u32::try_from(r.int("line_no")?)?,
+        service_code: r.text("code")?,
         service_name: Localized {
-            kk: r.try_get("name_kk")?,
-            ru: r.try_get("name_ru")?,
-            en: r.try_get("name_en")?,
+            kk: r.text("name_kk")?,
+            ru: r.text("name_ru")?,
+            en: r.text("name_en")?,
         },
         section: section.parse().map_err(anyhow::Error::msg)?,
         unit: unit.parse().map_err(anyhow::Error::msg)?,
-        provider_id: r.try_get("provider_id")?,
-        provider_name: r.try_get("provider_name")?,
-        provider_bin: r.try_get("bin")?,
+        provider_id: r.int("provider_id")?,
+        provider_name: r.text("provider_name")?,
+        provider_bin: r.text("bin")?,
         quantity: decimal(r, "quantity")?,
-        opening: Money::from_tiyn(r.try_get("opening_tiyn")?),
-        charge: Money::from_tiyn(r.try_get("charge_tiyn")?),
-        recalculation: Money::from_tiyn(r.try_get("recalculation_tiyn")?),
-        paid: Money::from_tiyn(r.try_get("paid_tiyn")?),
-        due: Money::from_tiyn(r.try_get("due_tiyn")?),
+        opening: Money::from_tiyn(r.int("opening_tiyn")?),
+        charge: Money::from_tiyn(r.int("charge_tiyn")?),
+        recalculation: Money::from_tiyn(r.int("recalculation_tiyn")?),
+        paid: Money::from_tiyn(r.int("paid_tiyn")?),
+        due: Money::from_tiyn(r.int("due_tiyn")?),
         explanation: serde_json::from_str(&explanation)?,
     })
 }
 
+/// The UPD view's one query ([`Db::upd_page`]): a row per line of the chosen version, or
+/// one row with NULLs when there is no such UPD, or none when the session is not valid.
+const UPD_PAGE_SQL: &str = "SELECT me.id AS me_id, me.role AS me_role, me.display_name AS me_display_name, \
+             me.password_hash AS me_password_hash, me.provider_id AS me_provider_id, \
+             u.id, u.account_id, u.number, u.period, u.version, u.reason, u.issued_at, \
+             u.due_date, u.total_charged_tiyn, u.total_due_tiyn, u.to_pay_tiyn, \
+             a.number AS account_number, pm.address, pm.area_m2, pm.residents, a.holder_name, \
+             CAST((SELECT COUNT(*) FROM user_account ua WHERE ua.user_id = me.id \
+                   AND ua.account_id = u.account_id) AS BIGINT) AS holds, \
+             CAST((SELECT COUNT(*) FROM upd v WHERE v.number = u.number) AS BIGINT) AS version_count, \
+             CAST((SELECT MAX(v.version) FROM upd v WHERE v.number = u.number) AS BIGINT) AS version_max, \
+             l.line_no, s.code, s.name_kk, s.name_ru, s.name_en, s.section, s.unit, \
+             l.provider_id, p.name AS provider_name, p.bin, l.quantity, l.opening_tiyn, l.charge_tiyn, \
+             l.recalculation_tiyn, l.paid_tiyn, l.due_tiyn, l.explanation, \
+             CAST((SELECT COALESCE(SUM(pa.amount_tiyn), 0) FROM payment_allocation pa \
+                   WHERE pa.account_id = u.account_id AND pa.service_id = l.service_id \
+                   AND pa.id > u.payments_through) AS BIGINT) AS paid_since \
+             FROM (SELECT au.id, au.role, au.display_name, au.password_hash, au.provider_id \
+                   FROM session ss JOIN app_user au ON au.id = ss.user_id \
+                   WHERE ss.token_hash = $1 AND ss.expires_at > $2) me \
+             LEFT JOIN upd u ON u.number = $3 AND u.version = CASE WHEN $4 < 0 \
+                  THEN (SELECT MAX(w.version) FROM upd w WHERE w.number = $3) ELSE $4 END \
+             LEFT JOIN account a ON a.id = u.account_id \
+             LEFT JOIN premises pm ON pm.id = a.premises_id \
+             LEFT JOIN upd_line l ON l.upd_id = u.id \
+             LEFT JOIN service s ON s.id = l.service_id \
+             LEFT JOIN provider p ON p.id = l.provider_id \
+             ORDER BY l.line_no";
+
+/// The rows of [`UPD_PAGE_SQL`] as they are read, from either driver.
+#[derive(Default)]
+struct PageRows {
+    user: Option<User>,
+    /// The document (its versions still to be listed), the number of versions and the
+    /// highest.
+    doc: Option<(UpdForReader, i64, i64)>,
+    lines: Vec<(LineRecord, Money)>,
+}
+
+impl PageRows {
+    fn push(&mut self, r: &impl Cols) -> Result<()> {
+        if self.user.is_none() {
+            self.user = Some(super::users::user_from_prefixed(r, "me_")?);
+            if r.int_opt("id")?.is_some() {
+                let doc = reader_doc_from(r, Vec::new())?;
+                self.doc = Some((doc, r.int("version_count")?, r.int("version_max")?));
+            }
+        }
+        if r.int_opt("line_no")?.is_some() {
+            self.lines
+                .push((line_from(r)?, Money::from_tiyn(r.int("paid_since")?)));
+        }
+        Ok(())
+    }
+}
+
+/// What [`Db::upd_page`] finds for a session cookie and a UPD number.
+#[derive(Debug)]
+pub enum UpdPage {
+    /// No such session, or it has expired.
+    NoSession,
+    /// The session's user; no such UPD (or no such version of it).
+    Missing(User),
+    /// The session's user, the UPD and its lines with what was paid since it was issued.
+    Found {
+        user: User,
+        doc: UpdForReader,
+        lines: Vec<(LineRecord, Money)>,
+    },
+}
+
+/// A row of a UPD joined with its account and the reader's holding (`holds`).
+fn reader_doc_from(r: &impl Cols, versions: Vec<u32>) -> Result<UpdForReader> {
+    let record = upd_from(r)?;
+    Ok(UpdForReader {
+        account: AccountRow {
+            id: record.account_id,
+            number: r.text("account_number")?,
+            address: r.text("address")?,
+            area_m2: decimal(r, "area_m2")?,
+            residents: u32::try_from(r.int("residents")?)?,
+            holder_name: r.text("holder_name")?,
+        },
+        holder: r.int("holds")? > 0,
+        record,
+        versions,
+    })
+}
+
 /// What [`Db::upd_for_reader`] finds.
+#[derive(Debug)]
 pub struct UpdForReader {
     pub record: UpdRecord,
     pub account: AccountRow,
@@ -286,20 +377,74 @@ impl Db {
         let Some(r) = chosen.and_then(|i| rows.get(i)) else {
             return Ok(None);
         };
-        let record = upd_from(r)?;
-        Ok(Some(UpdForReader {
-            account: AccountRow {
-                id: record.account_id,
-                number: r.try_get("account_number")?,
-                address: r.try_get("address")?,
-                area_m2: decimal(r, "area_m2")?,
-                residents: u32::try_from(r.try_get::<i64, _>("residents")?)?,
-                holder_name: r.try_get("holder_name")?,
-            },
-            holder: r.try_get::<i64, _>("holds")? > 0,
-            record,
-            versions,
-        }))
+        Ok(Some(reader_doc_from(r, versions)?))
+    }
+
+    /// Everything the UPD view shows, in one query (the busiest read of month-end, issue 7):
+    /// the session's user, the version of `number` asked for (or the current one) with its
+    /// account, whether the user holds that account, every version's number, and the lines
+    /// with what was paid to each service since the UPD was issued. On SQLite it runs on
+    /// the fast path when it can ([`super::fastread`]), through sqlx otherwise.
+    pub async fn upd_page(
+        &self,
+        token_hash: &str,
+        number: &str,
+        version: Option<u32>,
+    ) -> Result<UpdPage> {
+        let at = now();
+        let version = version.map_or(-1, i64::from);
+        let fast = self.fast.as_ref().and_then(|fast| {
+            fast.read(|c| {
+                let mut stmt = c.prepare_cached(UPD_PAGE_SQL)?;
+                let mut rows = stmt.query(rusqlite::named_params! {
+                    "$1": token_hash, "$2": at, "$3": number, "$4": version,
+                })?;
+                let mut page = PageRows::default();
+                while let Some(r) = rows.next()? {
+                    page.push(r)?;
+                }
+                Ok(page)
+            })
+            .inspect_err(|e| tracing::debug!("UPD view through sqlx: {e:#}"))
+            .ok()
+        });
+        let page = match fast {
+            Some(page) => page,
+            None => {
+                let rows = sqlx::query(UPD_PAGE_SQL)
+                    .bind(token_hash)
+                    .bind(&at)
+                    .bind(number)
+                    .bind(version)
+                    .fetch_all(&self.pool)
+                    .await?;
+                let mut page = PageRows::default();
+                for r in &rows {
+                    page.push(r)?;
+                }
+                page
+            }
+        };
+        let Some(user) = page.user else {
+            return Ok(UpdPage::NoSession);
+        };
+        let Some((doc, count, max)) = page.doc else {
+            return Ok(UpdPage::Missing(user));
+        };
+        // Versions are issued 1, 2, 3…; should a gap ever appear, they are read one by one.
+        let versions = if count == max {
+            (1..=u32::try_from(max)?).collect()
+        } else {
+            self.upd_for_reader(number, None, user.id)
+                .await?
+                .map(|f| f.versions)
+                .unwrap_or_default()
+        };
+        Ok(UpdPage::Found {
+            user,
+            doc: UpdForReader { versions, ..doc },
+            lines: page.lines,
+        })
     }
 
     /// The lines of a UPD, each with what was paid to its service since the UPD was issued
@@ -458,4 +603,96 @@ fn meter_from(r: &AnyRow) -> Result<MeterRecord> {
         serial: r.try_get("serial")?,
         initial_value: decimal(r, "initial_value")?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demo::{DemoOptions, seed};
+    use crate::store::fastread::FastReads;
+
+    /// The UPD view's one query answers the same on SQLite's fast path, through sqlx, and
+    /// when the fast path cannot open its connection (and gives way to sqlx).
+    #[tokio::test]
+    async fn upd_page_is_the_same_on_every_path() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Db::open(&format!("sqlite://{}", dir.path().join("e.db").display()))
+            .await
+            .unwrap();
+        assert!(db.fast.is_some(), "SQLite on a file reads on the fast path");
+        let opts = DemoOptions {
+            accounts: 30,
+            months: 2,
+            through: Period::parse("2026-10").unwrap(),
+            consumers: 3,
+            progress: false,
+        };
+        seed(&db, &opts).await.unwrap();
+        let (holder, account): (i64, i64) =
+            sqlx::query_as("SELECT user_id, account_id FROM user_account ORDER BY user_id LIMIT 1")
+                .fetch_one(&db.pool)
+                .await
+                .unwrap();
+        let (operator,): (i64,) = sqlx::query_as("SELECT id FROM app_user WHERE role = 'operator'")
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        let (number,): (String,) = sqlx::query_as(
+            "SELECT number FROM upd WHERE account_id = $1 ORDER BY period DESC LIMIT 1",
+        )
+        .bind(account)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+        db.create_session("holder", holder, 1).await.unwrap();
+        db.create_session("operator", operator, 1).await.unwrap();
+        db.create_session("expired", holder, -1).await.unwrap();
+
+        let mut through_sqlx = db.clone();
+        through_sqlx.fast = None;
+        let mut broken = db.clone();
+        broken.fast = FastReads::for_file(dir.path().join("missing.db")).map(std::sync::Arc::new);
+        let cases = [
+            ("holder", number.as_str(), None),
+            ("holder", number.as_str(), Some(1)),
+            ("holder", number.as_str(), Some(9)),
+            ("holder", "no-such-upd", None),
+            ("operator", number.as_str(), None),
+            ("expired", number.as_str(), None),
+            ("unknown", number.as_str(), None),
+        ];
+        let mut found = 0;
+        for (token, number, version) in cases {
+            let fast = db.upd_page(token, number, version).await.unwrap();
+            if let UpdPage::Found { doc, lines, .. } = &fast {
+                assert!(!lines.is_empty(), "{number}: lines");
+                assert_eq!(doc.holder, token == "holder");
+                found += 1;
+            }
+            let fast = format!("{fast:?}");
+            for other in [&through_sqlx, &broken] {
+                let page = other.upd_page(token, number, version).await.unwrap();
+                assert_eq!(format!("{page:?}"), fast, "{token} {number} {version:?}");
+            }
+            let session = db.session_user(token).await.unwrap().map(|u| u.id);
+            for other in [&through_sqlx, &broken] {
+                assert_eq!(
+                    other.session_user(token).await.unwrap().map(|u| u.id),
+                    session
+                );
+            }
+        }
+        assert_eq!(
+            found, 3,
+            "the holder's current and first version, the operator's read"
+        );
+        assert!(matches!(
+            db.upd_page("expired", &number, None).await.unwrap(),
+            UpdPage::NoSession
+        ));
+        assert!(matches!(
+            db.upd_page("holder", "no-such-upd", None).await.unwrap(),
+            UpdPage::Missing(_)
+        ));
+    }
 }

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod billing;
 pub mod chat;
+pub mod fastread;
 pub mod imports;
 pub mod kpi;
 pub mod payments;
@@ -83,6 +84,8 @@ pub struct Db {
     /// SQLite has one writer at a time; writers queue here, in order, instead of polling
     /// the database lock with sleeps (which multiplies latency under load).
     write_lock: std::sync::Arc<tokio::sync::Mutex<()>>,
+    /// SQLite only: the busiest reads on the calling thread ([`fastread`]).
+    pub(crate) fast: Option<std::sync::Arc<fastread::FastReads>>,
 }
 
 impl Db {
@@ -97,6 +100,7 @@ impl Db {
         } else {
             anyhow::bail!("unsupported database URL (use sqlite://FILE or postgres://…)");
         };
+        let mut fast = None;
         let url = match backend {
             Backend::Sqlite => {
                 let path = url
@@ -109,6 +113,9 @@ impl Db {
                     std::fs::create_dir_all(dir).with_context(|| {
                         format!("creating the database directory {}", dir.display())
                     })?;
+                }
+                if !path.is_empty() && !path.contains(":memory:") {
+                    fast = fastread::FastReads::for_file(path.into()).map(std::sync::Arc::new);
                 }
                 format!("sqlite://{path}?mode=rwc")
             }
@@ -154,6 +161,7 @@ impl Db {
             pool,
             backend,
             write_lock: Default::default(),
+            fast,
         };
         db.migrate().await?;
         Ok(db)
@@ -243,10 +251,47 @@ pub fn now() -> String {
 }
 
 /// Reads a TEXT column holding an exact decimal.
-pub fn decimal(row: &AnyRow, col: &str) -> Result<rust_decimal::Decimal> {
-    let text: String = row.try_get(col)?;
+pub fn decimal(row: &impl Cols, col: &str) -> Result<rust_decimal::Decimal> {
+    let text = row.text(col)?;
     rust_decimal::Decimal::from_str(&text)
         .with_context(|| format!("column {col} holds '{text}', not a decimal"))
+}
+
+/// Columns by name from a row of either driver: sqlx's `Any`, or rusqlite on the SQLite
+/// fast path ([`fastread`]), so that one mapping serves both.
+pub trait Cols {
+    fn int_opt(&self, col: &str) -> Result<Option<i64>>;
+    fn text_opt(&self, col: &str) -> Result<Option<String>>;
+
+    fn int(&self, col: &str) -> Result<i64> {
+        self.int_opt(col)?
+            .with_context(|| format!("column {col} is NULL"))
+    }
+
+    fn text(&self, col: &str) -> Result<String> {
+        self.text_opt(col)?
+            .with_context(|| format!("column {col} is NULL"))
+    }
+}
+
+impl Cols for AnyRow {
+    fn int_opt(&self, col: &str) -> Result<Option<i64>> {
+        Ok(self.try_get(col)?)
+    }
+
+    fn text_opt(&self, col: &str) -> Result<Option<String>> {
+        Ok(self.try_get(col)?)
+    }
+}
+
+impl Cols for rusqlite::Row<'_> {
+    fn int_opt(&self, col: &str) -> Result<Option<i64>> {
+        Ok(self.get(col)?)
+    }
+
+    fn text_opt(&self, col: &str) -> Result<Option<String>> {
+        Ok(self.get(col)?)
+    }
 }
 
 impl Db {

@@ -1,6 +1,6 @@
 //! Users, sessions and the access journal.
 
-use super::{Db, now};
+use super::{Cols, Db, now};
 use anyhow::Result;
 use esep_core::api::Role;
 use sqlx::Row;
@@ -14,14 +14,24 @@ pub struct User {
     pub provider_id: Option<i64>,
 }
 
-fn user_from(row: &sqlx::any::AnyRow) -> Result<User> {
-    let role: String = row.try_get("role")?;
+const SESSION_USER_SQL: &str = "SELECT u.id, u.role, u.display_name, u.password_hash, u.provider_id \
+     FROM session s JOIN app_user u ON u.id = s.user_id \
+     WHERE s.token_hash = $1 AND s.expires_at > $2";
+
+fn user_from(row: &impl Cols) -> Result<User> {
+    user_from_prefixed(row, "")
+}
+
+/// A user from columns named with `prefix` (`me_id`, `me_role`… in a joined row).
+pub(super) fn user_from_prefixed(row: &impl Cols, prefix: &str) -> Result<User> {
+    let col = |name: &str| format!("{prefix}{name}");
+    let role = row.text(&col("role"))?;
     Ok(User {
-        id: row.try_get("id")?,
+        id: row.int(&col("id"))?,
         role: Role::parse(&role).ok_or_else(|| anyhow::anyhow!("unknown role {role}"))?,
-        display_name: row.try_get("display_name")?,
-        password_hash: row.try_get("password_hash")?,
-        provider_id: row.try_get("provider_id")?,
+        display_name: row.text(&col("display_name"))?,
+        password_hash: row.text(&col("password_hash"))?,
+        provider_id: row.int_opt(&col("provider_id"))?,
     })
 }
 
@@ -76,16 +86,27 @@ impl Db {
         Ok(())
     }
 
+    /// The user of a valid session; on SQLite through the fast path when it can
+    /// ([`super::fastread`]): every signed-in request asks this first.
     pub async fn session_user(&self, token_hash: &str) -> Result<Option<User>> {
-        let row = sqlx::query(
-            "SELECT u.id, u.role, u.display_name, u.password_hash, u.provider_id \
-             FROM session s JOIN app_user u ON u.id = s.user_id \
-             WHERE s.token_hash = $1 AND s.expires_at > $2",
-        )
-        .bind(token_hash)
-        .bind(now())
-        .fetch_optional(&self.pool)
-        .await?;
+        let at = now();
+        if let Some(fast) = &self.fast {
+            let found = fast.read(|c| {
+                let mut stmt = c.prepare_cached(SESSION_USER_SQL)?;
+                let mut rows =
+                    stmt.query(rusqlite::named_params! { "$1": token_hash, "$2": at })?;
+                rows.next()?.map(user_from).transpose()
+            });
+            match found {
+                Ok(user) => return Ok(user),
+                Err(e) => tracing::debug!("session lookup through sqlx: {e:#}"),
+            }
+        }
+        let row = sqlx::query(SESSION_USER_SQL)
+            .bind(token_hash)
+            .bind(&at)
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(user_from).transpose()
     }
 
