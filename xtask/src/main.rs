@@ -280,6 +280,16 @@ fn pain001_schema() -> Result<PathBuf> {
 /// Starts `esep serve` on a free port against `db` (it stops when our end of its stdin
 /// closes) and waits until it accepts connections.
 fn spawn_serve(esep: &Path, db: &str, extra: &[&str]) -> Result<(std::process::Child, u16)> {
+    spawn_serve_env(esep, db, extra, &[])
+}
+
+/// [`spawn_serve`] with more environment variables for the server.
+fn spawn_serve_env(
+    esep: &Path,
+    db: &str,
+    extra: &[&str],
+    envs: &[(&str, &str)],
+) -> Result<(std::process::Child, u16)> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
@@ -292,6 +302,7 @@ fn spawn_serve(esep: &Path, db: &str, extra: &[&str]) -> Result<(std::process::C
         ])
         .args(extra)
         .env("DATABASE_URL", db)
+        .envs(envs.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()?;
@@ -1112,51 +1123,65 @@ fn bench_api(args: &[String]) -> Result<()> {
         }
         let text = String::from_utf8_lossy(&seeded.stdout).to_string();
         let login = first_consumer(&text)?;
-        let (mut server, port) = spawn_serve(&esep, &url, &["--signin-ip-limit", "100000000"])?;
-        let measured = (|| -> Result<_> {
-            let base = format!("http://127.0.0.1:{port}");
-            let body = format!("{{\"login\":\"{login}\",\"password\":\"demo-password\"}}");
-            let cookie = format!("esep_session={}", session_token(port, &login)?);
-            let upd = current_upd(&base, &cookie)?;
-            let (_, before) = memory_of(server.id());
-            println!("== {name}: GET /api/v1/upds/{{number}} for {seconds} s, 32 connections ==");
-            let view = run_wrk(&[
-                "-t2",
-                "-c32",
-                &format!("-d{seconds}s"),
-                "--latency",
-                "-H",
-                &format!("Cookie: {cookie}"),
-                &format!("{base}/api/v1/upds/{upd}"),
-            ])?;
-            let (after_views, _) = memory_of(server.id());
-            let script = out_dir.join("signin.lua");
-            std::fs::write(
-                &script,
-                format!(
-                    "wrk.method = \"POST\"\nwrk.body = '{body}'\nwrk.headers[\"Content-Type\"] = \"application/json\"\n"
-                ),
-            )?;
-            println!(
-                "== {name}: POST /api/v1/session (argon2id) for {seconds} s, 4 connections =="
-            );
-            let script = script.display().to_string();
-            let signin = run_wrk(&[
-                "-t2",
-                "-c4",
-                &format!("-d{seconds}s"),
-                "--latency",
-                "-s",
-                &script,
-                &format!("{base}/api/v1/session"),
-            ])?;
-            let (_, peak) = memory_of(server.id());
-            Ok((view, signin, before, after_views, peak))
-        })();
-        let _ = server.kill();
-        let _ = server.wait();
-        let (view, signin, idle, rss, peak) = measured?;
-        rows.push((name, view, signin, idle, rss, peak));
+        // On SQLite also without its fast read path (store/fastread.rs), to show what it buys.
+        let variants: &[(&str, &[(&str, &str)])] = if name == "SQLite" {
+            &[
+                ("SQLite", &[]),
+                ("SQLite, sqlx only", &[("ESEP_SQLITE_FAST_READS", "0")]),
+            ]
+        } else {
+            &[(name, &[])]
+        };
+        for &(name, envs) in variants {
+            let (mut server, port) =
+                spawn_serve_env(&esep, &url, &["--signin-ip-limit", "100000000"], envs)?;
+            let measured = (|| -> Result<_> {
+                let base = format!("http://127.0.0.1:{port}");
+                let body = format!("{{\"login\":\"{login}\",\"password\":\"demo-password\"}}");
+                let cookie = format!("esep_session={}", session_token(port, &login)?);
+                let upd = current_upd(&base, &cookie)?;
+                let (_, before) = memory_of(server.id());
+                println!(
+                    "== {name}: GET /api/v1/upds/{{number}} for {seconds} s, 32 connections =="
+                );
+                let view = run_wrk(&[
+                    "-t2",
+                    "-c32",
+                    &format!("-d{seconds}s"),
+                    "--latency",
+                    "-H",
+                    &format!("Cookie: {cookie}"),
+                    &format!("{base}/api/v1/upds/{upd}"),
+                ])?;
+                let (after_views, _) = memory_of(server.id());
+                let script = out_dir.join("signin.lua");
+                std::fs::write(
+                    &script,
+                    format!(
+                        "wrk.method = \"POST\"\nwrk.body = '{body}'\nwrk.headers[\"Content-Type\"] = \"application/json\"\n"
+                    ),
+                )?;
+                println!(
+                    "== {name}: POST /api/v1/session (argon2id) for {seconds} s, 4 connections =="
+                );
+                let script = script.display().to_string();
+                let signin = run_wrk(&[
+                    "-t2",
+                    "-c4",
+                    &format!("-d{seconds}s"),
+                    "--latency",
+                    "-s",
+                    &script,
+                    &format!("{base}/api/v1/session"),
+                ])?;
+                let (_, peak) = memory_of(server.id());
+                Ok((view, signin, before, after_views, peak))
+            })();
+            let _ = server.kill();
+            let _ = server.wait();
+            let (view, signin, idle, rss, peak) = measured?;
+            rows.push((name, view, signin, idle, rss, peak));
+        }
     }
     println!();
     println!(

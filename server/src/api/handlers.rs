@@ -420,7 +420,7 @@ pub async fn upd(
         UpdPage::Missing(_) => return Err(ApiError::NotFound("no such payment document".into())),
         UpdPage::Found { user, doc, lines } => (user, doc, lines),
     };
-    let doc = readable_upd(&state, &user, &reason, found).await?;
+    let doc = readable_upd(&state, &user, &reason, *found).await?;
     Ok(Json(render_upd(doc, lines, lang)))
 }
 

@@ -197,7 +197,7 @@ pub enum UpdPage {
     /// The session's user, the UPD and its lines with what was paid since it was issued.
     Found {
         user: User,
-        doc: UpdForReader,
+        doc: Box<UpdForReader>,
         lines: Vec<(LineRecord, Money)>,
     },
 }
@@ -442,7 +442,7 @@ impl Db {
         };
         Ok(UpdPage::Found {
             user,
-            doc: UpdForReader { versions, ..doc },
+            doc: Box::new(UpdForReader { versions, ..doc }),
             lines: page.lines,
         })
     }
