@@ -117,6 +117,32 @@ async fn a_signed_in_consumer_reads_a_upd_whose_total_equals_the_sum_of_its_line
             .await
             .unwrap();
         assert_eq!(kk["sections"][0]["title"], "Коммуналдық қызметтер");
+        // A client that accepts brotli gets the same document compressed.
+        let url = fx.server.url(&format!("/api/v1/upds/{upd_number}"));
+        let plain = c.get(&url).send().await.unwrap().bytes().await.unwrap();
+        let res = c
+            .get(&url)
+            .header("accept-encoding", "br")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.headers()["content-encoding"], "br");
+        let packed = res.bytes().await.unwrap();
+        let mut unpacked = Vec::new();
+        brotli_decompressor::BrotliDecompress(&mut &packed[..], &mut unpacked).unwrap();
+        assert_eq!(unpacked, plain, "brotli decodes to the same JSON");
+        assert!(
+            packed.len() * 2 < plain.len(),
+            "{} of {} bytes",
+            packed.len(),
+            plain.len()
+        );
+        println!(
+            "UPD view on {}: {} bytes of JSON, {} with brotli",
+            fx.db.backend,
+            plain.len(),
+            packed.len()
+        );
     }
 }
 
@@ -299,6 +325,22 @@ async fn sign_out_ends_the_session() {
     for fx in fixtures() {
         let (login, _) = fx.consumer(6);
         let c = signed_in(&fx.server, &login).await;
+        let mine: Value = c
+            .get(fx.server.url("/api/v1/accounts"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let upd = format!(
+            "/api/v1/upds/{}",
+            mine[0]["current_upd"]["number"].as_str().unwrap()
+        );
+        assert_eq!(
+            c.get(fx.server.url(&upd)).send().await.unwrap().status(),
+            200
+        );
         assert_eq!(
             c.get(fx.server.url("/api/v1/me"))
                 .send()
@@ -320,6 +362,8 @@ async fn sign_out_ends_the_session() {
             401,
         )
         .await;
+        // The UPD view looks the session up in its own query: ended there too.
+        problem(c.get(fx.server.url(&upd)).send().await.unwrap(), 401).await;
     }
 }
 

@@ -1153,6 +1153,18 @@ fn bench_api(args: &[String]) -> Result<()> {
                     &format!("Cookie: {cookie}"),
                     &format!("{base}/api/v1/upds/{upd}"),
                 ])?;
+                println!("== {name}: the same, as a browser asks for it (Accept-Encoding: br) ==");
+                let view_br = run_wrk(&[
+                    "-t2",
+                    "-c32",
+                    &format!("-d{seconds}s"),
+                    "--latency",
+                    "-H",
+                    &format!("Cookie: {cookie}"),
+                    "-H",
+                    "Accept-Encoding: br",
+                    &format!("{base}/api/v1/upds/{upd}"),
+                ])?;
                 let (after_views, _) = memory_of(server.id());
                 let script = out_dir.join("signin.lua");
                 std::fs::write(
@@ -1175,34 +1187,35 @@ fn bench_api(args: &[String]) -> Result<()> {
                     &format!("{base}/api/v1/session"),
                 ])?;
                 let (_, peak) = memory_of(server.id());
-                Ok((view, signin, before, after_views, peak))
+                Ok((view, view_br, signin, before, after_views, peak))
             })();
             let _ = server.kill();
             let _ = server.wait();
-            let (view, signin, idle, rss, peak) = measured?;
-            rows.push((name, view, signin, idle, rss, peak));
+            let (view, view_br, signin, idle, rss, peak) = measured?;
+            rows.push((name, view, view_br, signin, idle, rss, peak));
         }
     }
     println!();
     println!(
-        "| backend | accounts | UPD view req/s | p50 ms | p99 ms | sign-in req/s | p50 ms | p99 ms | server MiB: idle / after the views / peak |"
+        "| backend | accounts | UPD view req/s | p50 ms | p99 ms | with brotli req/s | p99 ms | sign-in req/s | p50 ms | p99 ms | server MiB: idle / after the views / peak |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut json = String::from("[\n");
-    for (i, (name, v, s, idle, rss, peak)) in rows.iter().enumerate() {
+    for (i, (name, v, b, s, idle, rss, peak)) in rows.iter().enumerate() {
         println!(
-            "| {name} | {accounts} | {:.0} | {:.2} | {:.2} | {:.0} | {:.1} | {:.1} | {idle:.0} / {rss:.0} / {peak:.0} |",
-            v.0, v.1, v.2, s.0, s.1, s.2
+            "| {name} | {accounts} | {:.0} | {:.2} | {:.2} | {:.0} | {:.2} | {:.0} | {:.1} | {:.1} | {idle:.0} / {rss:.0} / {peak:.0} |",
+            v.0, v.1, v.2, b.0, b.2, s.0, s.1, s.2
         );
-        if v.3 + s.3 > 0 {
+        if v.3 + b.3 + s.3 > 0 {
             println!(
                 "   note: {} UPD views and {} sign-ins were not 2xx",
-                v.3, s.3
+                v.3 + b.3,
+                s.3
             );
         }
         json.push_str(&format!(
-            "  {{\"bench\": \"api\", \"backend\": \"{name}\", \"accounts\": {accounts}, \"upd_view\": {{\"rps\": {:.1}, \"p50_ms\": {:.3}, \"p99_ms\": {:.3}, \"non_2xx\": {}}}, \"sign_in\": {{\"rps\": {:.1}, \"p50_ms\": {:.3}, \"p99_ms\": {:.3}, \"non_2xx\": {}}}, \"server_rss_mib\": {rss:.1}, \"server_peak_rss_mib\": {peak:.1}}}{}\n",
-            v.0, v.1, v.2, v.3, s.0, s.1, s.2, s.3,
+            "  {{\"bench\": \"api\", \"backend\": \"{name}\", \"accounts\": {accounts}, \"upd_view\": {{\"rps\": {:.1}, \"p50_ms\": {:.3}, \"p99_ms\": {:.3}, \"non_2xx\": {}}}, \"upd_view_brotli\": {{\"rps\": {:.1}, \"p50_ms\": {:.3}, \"p99_ms\": {:.3}, \"non_2xx\": {}}}, \"sign_in\": {{\"rps\": {:.1}, \"p50_ms\": {:.3}, \"p99_ms\": {:.3}, \"non_2xx\": {}}}, \"server_rss_mib\": {rss:.1}, \"server_peak_rss_mib\": {peak:.1}}}{}\n",
+            v.0, v.1, v.2, v.3, b.0, b.1, b.2, b.3, s.0, s.1, s.2, s.3,
             if i + 1 < rows.len() { "," } else { "" }
         ));
     }
