@@ -508,6 +508,17 @@ async fn every_route_refuses_every_role_it_does_not_name() {
                 }
                 let res = req.send().await.unwrap();
                 let status = res.status().as_u16();
+                // Every answer, allowed or refused, carries the security headers, and none
+                // of personal data may be stored by a browser or a proxy.
+                let h = res.headers();
+                let header = |name: &str| h.get(name).and_then(|v| v.to_str().ok()).unwrap_or("");
+                if !header("content-security-policy").contains("frame-ancestors 'none'")
+                    || header("x-content-type-options") != "nosniff"
+                    || header("referrer-policy") != "no-referrer"
+                    || !header("cache-control").contains("no-store")
+                {
+                    wrong.push(format!("{method} {route} as {who:?}: headers {h:?}"));
+                }
                 drop(res); // an event stream stays open otherwise
                 let refused = matches!(status, 401 | 403) || (*who == Other && status == 404);
                 let may = allowed.contains(who);

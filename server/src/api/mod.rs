@@ -27,6 +27,7 @@ use serde::de::DeserializeOwned;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
+use tower_http::set_header::SetResponseHeaderLayer;
 
 pub const SESSION_COOKIE: &str = "esep_session";
 /// Requests of the API are small; anything larger is refused before it is read.
@@ -273,6 +274,12 @@ pub fn router(state: AppState) -> Router {
         // Answers compressed for clients that accept it (brotli, else gzip), at a quality
         // cheap enough for every request: a UPD's 4,958 bytes of JSON cross as 1,599 (tests/api.rs).
         // Server-sent events and tiny answers stay as they are (tower-http's predicate).
+        // Answers of the API are personal data or change by the minute: no browser or proxy
+        // keeps them (an answer that says otherwise keeps its own).
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
         .layer(
             tower_http::compression::CompressionLayer::new()
                 .quality(tower_http::compression::CompressionLevel::Precise(4)),
