@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Fixture, backends, client, signed_in};
+use common::{Fixture, backends, client, my_accounts, signed_in};
 use esep_core::Money;
 use serde_json::{Value, json};
 use std::sync::OnceLock;
@@ -48,14 +48,7 @@ async fn a_signed_in_consumer_reads_a_upd_whose_total_equals_the_sum_of_its_line
     for fx in fixtures() {
         let (login, accounts) = fx.consumer(0);
         let c = signed_in(&fx.server, &login).await;
-        let mine: Vec<Value> = c
-            .get(fx.server.url("/api/v1/accounts"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let mine = my_accounts(&c, &fx.server).await;
         let numbers: Vec<&str> = mine.iter().map(|a| a["number"].as_str().unwrap()).collect();
         assert_eq!(numbers, accounts, "{}", fx.db.backend);
         let upd_number = mine[0]["current_upd"]["number"].as_str().unwrap();
@@ -325,14 +318,7 @@ async fn sign_out_ends_the_session() {
     for fx in fixtures() {
         let (login, _) = fx.consumer(6);
         let c = signed_in(&fx.server, &login).await;
-        let mine: Value = c
-            .get(fx.server.url("/api/v1/accounts"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let mine = my_accounts(&c, &fx.server).await;
         let upd = format!(
             "/api/v1/upds/{}",
             mine[0]["current_upd"]["number"].as_str().unwrap()
@@ -409,14 +395,7 @@ async fn linking_an_account_needs_its_number_and_the_exact_total_of_its_last_upd
             .await
             .unwrap();
         assert_eq!(res.status(), 200, "{}", fx.db.backend);
-        let mine: Vec<Value> = c
-            .get(fx.server.url("/api/v1/accounts"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let mine = my_accounts(&c, &fx.server).await;
         assert!(mine.iter().any(|a| a["number"] == number));
     }
 }

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{Fixture, backends, client, esep_ok, signed_in};
+use common::{Fixture, backends, client, esep_ok, my_accounts, signed_in};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 
@@ -309,14 +309,7 @@ async fn owner_resources(fx: &Fixture) -> Resources {
     let (owner, accounts) = fx.consumer(0);
     let c = signed_in(&fx.server, &owner).await;
     let account = accounts[0].clone();
-    let mine: Vec<Value> = c
-        .get(fx.server.url("/api/v1/accounts"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let mine = my_accounts(&c, &fx.server).await;
     let upd = mine[0]["current_upd"]["number"]
         .as_str()
         .unwrap()

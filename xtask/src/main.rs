@@ -1144,27 +1144,26 @@ fn bench_api(args: &[String]) -> Result<()> {
                 println!(
                     "== {name}: GET /api/v1/upds/{{number}} for {seconds} s, 32 connections =="
                 );
-                let view = run_wrk(&[
-                    "-t2",
-                    "-c32",
-                    &format!("-d{seconds}s"),
-                    "--latency",
-                    "-H",
-                    &format!("Cookie: {cookie}"),
-                    &format!("{base}/api/v1/upds/{upd}"),
-                ])?;
+                let cookie_header = format!("Cookie: {cookie}");
+                let view_url = format!("{base}/api/v1/upds/{upd}");
+                let duration = format!("-d{seconds}s");
+                let views = |encoding: &str| {
+                    let encoding = format!("Accept-Encoding: {encoding}");
+                    run_wrk(&[
+                        "-t2",
+                        "-c32",
+                        &duration,
+                        "--latency",
+                        "-H",
+                        &cookie_header,
+                        "-H",
+                        &encoding,
+                        &view_url,
+                    ])
+                };
+                let view = views("identity")?;
                 println!("== {name}: the same, as a browser asks for it (Accept-Encoding: br) ==");
-                let view_br = run_wrk(&[
-                    "-t2",
-                    "-c32",
-                    &format!("-d{seconds}s"),
-                    "--latency",
-                    "-H",
-                    &format!("Cookie: {cookie}"),
-                    "-H",
-                    "Accept-Encoding: br",
-                    &format!("{base}/api/v1/upds/{upd}"),
-                ])?;
+                let view_br = views("br")?;
                 let (after_views, _) = memory_of(server.id());
                 let script = out_dir.join("signin.lua");
                 std::fs::write(

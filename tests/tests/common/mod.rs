@@ -242,6 +242,17 @@ pub async fn signed_in(server: &Server, login: &str) -> reqwest::Client {
     c
 }
 
+/// The signed-in consumer's accounts (`GET /api/v1/accounts`), each with its current UPD.
+pub async fn my_accounts(c: &reqwest::Client, server: &Server) -> Vec<serde_json::Value> {
+    c.get(server.url("/api/v1/accounts"))
+        .send()
+        .await
+        .expect("GET /api/v1/accounts")
+        .json()
+        .await
+        .expect("accounts as JSON")
+}
+
 /// A demo user: role, login, accounts.
 pub type DemoUser = (String, String, Vec<String>);
 
