@@ -81,8 +81,18 @@ fn enc(segment: &str) -> String {
     js_sys::encode_uri_component(segment).into()
 }
 
-/// The signed-in user, or `None` when there is no session.
+/// The signed-in user, or `None` when there is no session. Without the server's readable
+/// `esep_signed_in` hint nobody has signed in here, so the app does not ask (and a visitor's
+/// console shows no 401).
 pub async fn me() -> Result<Option<Me>, ApiError> {
+    let hinted = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.dyn_into::<web_sys::HtmlDocument>().ok())
+        .and_then(|d| d.cookie().ok())
+        .is_some_and(|c| c.split(';').any(|c| c.trim() == "esep_signed_in=1"));
+    if !hinted {
+        return Ok(None);
+    }
     match get::<Me>("/api/v1/me").await {
         Ok(me) => Ok(Some(me)),
         Err(ApiError::Unauthorized) => Ok(None),

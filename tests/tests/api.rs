@@ -276,10 +276,22 @@ async fn sign_in_by_phone_works_wrong_passwords_are_refused_and_rate_limited_per
             .await
             .unwrap();
         assert_eq!(res.status(), 200, "phone sign-in on {}", fx.db.backend);
-        let cookie = res.headers()["set-cookie"].to_str().unwrap().to_string();
+        let cookies: Vec<&str> = res
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap())
+            .collect();
+        let session = cookies.iter().find(|c| c.starts_with("esep_session=")).unwrap();
         assert!(
-            cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"),
-            "{cookie}"
+            session.contains("HttpOnly") && session.contains("SameSite=Strict"),
+            "{session}"
+        );
+        // Beside it, the hint a script may read: no secret in it, only that a session began.
+        let hint = cookies.iter().find(|c| c.starts_with("esep_signed_in=")).unwrap();
+        assert!(
+            hint.starts_with("esep_signed_in=1;") && !hint.contains("HttpOnly"),
+            "{hint}"
         );
 
         let (login, _) = fx.consumer(5);
@@ -348,8 +360,16 @@ async fn sign_out_ends_the_session() {
             401,
         )
         .await;
-        // The UPD view looks the session up in its own query: ended there too.
-        problem(c.get(fx.server.url(&upd)).send().await.unwrap(), 401).await;
+        // The UPD view looks the session up in its own query: ended there too. A 401
+        // clears the cabinet's "signed in" hint, as sign-out did.
+        let res = c.get(fx.server.url(&upd)).send().await.unwrap();
+        let cleared = res
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .any(|v| v.to_str().unwrap().starts_with("esep_signed_in=; "));
+        assert!(cleared, "{:?}", res.headers());
+        problem(res, 401).await;
     }
 }
 

@@ -1,8 +1,8 @@
 //! The API's handlers. Each checks who is asking before it reads anything.
 
 use super::{
-    AccessReason, ApiError, ApiJson, ApiQuery, AppState, ClientIp, SESSION_COOKIE, SessionCookie,
-    SignedIn, lang_of,
+    AccessReason, ApiError, ApiJson, ApiQuery, AppState, ClientIp, SESSION_COOKIE,
+    SIGNED_IN_COOKIE, SessionCookie, SignedIn, lang_of,
 };
 use crate::auth;
 use crate::store::accounts::{AccountRow, LineRecord, NewReading, UpdForReader, UpdPage};
@@ -129,14 +129,19 @@ pub async fn sign_in(
         || headers
             .get("x-forwarded-proto")
             .is_some_and(|v| v.as_bytes() == b"https");
-    let cookie = format!(
-        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{}",
+    let attributes = format!(
+        "Path=/; SameSite=Strict; Max-Age={}{}",
         state.config.session_hours * 3600,
         if secure { "; Secure" } else { "" }
     );
     let mut res = Json(me_of(&user)).into_response();
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        res.headers_mut().insert(header::SET_COOKIE, v);
+    for cookie in [
+        format!("{SESSION_COOKIE}={token}; HttpOnly; {attributes}"),
+        format!("{SIGNED_IN_COOKIE}=1; {attributes}"),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            res.headers_mut().append(header::SET_COOKIE, v);
+        }
     }
     Ok(res)
 }
@@ -169,10 +174,13 @@ pub async fn sign_out(
         .journal(Some(user.id), "sign-out", "session", "ok", None)
         .await?;
     let mut res = StatusCode::NO_CONTENT.into_response();
-    res.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static("esep_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
-    );
+    for cookie in [
+        "esep_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0",
+        "esep_signed_in=; Path=/; SameSite=Strict; Max-Age=0",
+    ] {
+        res.headers_mut()
+            .append(header::SET_COOKIE, HeaderValue::from_static(cookie));
+    }
     Ok(res)
 }
 

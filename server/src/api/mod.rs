@@ -30,6 +30,10 @@ use std::time::Duration;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub const SESSION_COOKIE: &str = "esep_session";
+/// A cookie scripts may read, set beside the session's (HttpOnly) one: it says only that a
+/// session was opened, so that the cabinet asks `GET /me` only then (no 401 in the console
+/// of a visitor who is not signed in). Any 401 clears it.
+pub const SIGNED_IN_COOKIE: &str = "esep_signed_in";
 /// Requests of the API are small; anything larger is refused before it is read.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
@@ -439,6 +443,12 @@ impl IntoResponse for ApiError {
             && let Ok(v) = HeaderValue::from_str(&s.to_string())
         {
             res.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        if status == StatusCode::UNAUTHORIZED {
+            res.headers_mut().append(
+                header::SET_COOKIE,
+                HeaderValue::from_static("esep_signed_in=; Path=/; SameSite=Strict; Max-Age=0"),
+            );
         }
         res
     }
