@@ -81,16 +81,21 @@ fn enc(segment: &str) -> String {
     js_sys::encode_uri_component(segment).into()
 }
 
-/// The signed-in user, or `None` when there is no session. Without the server's readable
-/// `esep_signed_in` hint nobody has signed in here, so the app does not ask (and a visitor's
-/// console shows no 401).
+/// The signed-in user, or `None` when there is no session. On the front page, without the
+/// server's readable `esep_signed_in` hint nobody has signed in here, so the app does not
+/// ask (a visitor's console shows no 401); a link to a personal page always asks.
 pub async fn me() -> Result<Option<Me>, ApiError> {
-    let hinted = web_sys::window()
+    let window = web_sys::window();
+    let front = window
+        .as_ref()
+        .and_then(|w| w.location().pathname().ok())
+        .is_some_and(|p| p.trim_end_matches('/').ends_with("/cabinet"));
+    let hinted = window
         .and_then(|w| w.document())
         .and_then(|d| d.dyn_into::<web_sys::HtmlDocument>().ok())
         .and_then(|d| d.cookie().ok())
-        .is_some_and(|c| c.split(';').any(|c| c.trim() == "esep_signed_in=1"));
-    if !hinted {
+        .is_some_and(|c| c.contains("esep_signed_in=1"));
+    if front && !hinted {
         return Ok(None);
     }
     match get::<Me>("/api/v1/me").await {

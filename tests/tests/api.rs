@@ -282,13 +282,19 @@ async fn sign_in_by_phone_works_wrong_passwords_are_refused_and_rate_limited_per
             .iter()
             .map(|v| v.to_str().unwrap())
             .collect();
-        let session = cookies.iter().find(|c| c.starts_with("esep_session=")).unwrap();
+        let session = cookies
+            .iter()
+            .find(|c| c.starts_with("esep_session="))
+            .unwrap();
         assert!(
             session.contains("HttpOnly") && session.contains("SameSite=Strict"),
             "{session}"
         );
         // Beside it, the hint a script may read: no secret in it, only that a session began.
-        let hint = cookies.iter().find(|c| c.starts_with("esep_signed_in=")).unwrap();
+        let hint = cookies
+            .iter()
+            .find(|c| c.starts_with("esep_signed_in="))
+            .unwrap();
         assert!(
             hint.starts_with("esep_signed_in=1;") && !hint.contains("HttpOnly"),
             "{hint}"

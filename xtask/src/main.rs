@@ -998,6 +998,25 @@ fn bench_lighthouse() -> Result<()> {
                     )
                     .arg(&report),
             );
+            // A signed-in page is scored only if it showed what it is for: the UPD page must
+            // have loaded its document (not fallen back to the sign-in form).
+            if cookie.is_some() {
+                let loaded = output_of(
+                    Command::new("node")
+                        .arg("-e")
+                        .arg(
+                            "const r = require(process.argv[1]); \
+                             const items = (r.audits['network-requests'].details || {}).items || []; \
+                             console.log(items.some(i => i.url.includes('/api/v1/upds/') && i.statusCode === 200));",
+                        )
+                        .arg(&report),
+                );
+                if loaded.trim() != "true" {
+                    bail!(
+                        "{path} did not load its UPD under Lighthouse: its score would be another page's"
+                    );
+                }
+            }
             println!("   {path}: {scores}");
             rows.push((path, scores));
         }
