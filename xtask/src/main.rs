@@ -1365,28 +1365,23 @@ fn bench_billing(args: &[String]) -> Result<()> {
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut json = String::from("[\n");
     for (i, r) in results.iter().enumerate() {
-        let ratio = r.seconds / r.raw_seconds.max(1e-9);
+        let &BenchResult {
+            backend,
+            accounts,
+            seconds,
+            upds_per_sec,
+            lines,
+            peak_mib,
+            raw_seconds,
+        } = r;
+        let ratio = seconds / raw_seconds.max(1e-9);
+        let raw_rate = accounts as f64 / raw_seconds.max(1e-9);
         println!(
-            "| {} | {} | {} | {:.2} | {:.0} | {:.1} | {:.2} | {:.0} | {ratio:.2}× |",
-            r.backend,
-            r.accounts,
-            r.lines,
-            r.seconds,
-            r.upds_per_sec,
-            r.peak_mib,
-            r.raw_seconds,
-            r.accounts as f64 / r.raw_seconds.max(1e-9)
+            "| {backend} | {accounts} | {lines} | {seconds:.2} | {upds_per_sec:.0} | {peak_mib:.1} | {raw_seconds:.2} | {raw_rate:.0} | {ratio:.2}× |"
         );
+        let comma = if i + 1 < results.len() { "," } else { "" };
         json.push_str(&format!(
-            "  {{\"bench\": \"billing\", \"backend\": \"{}\", \"accounts\": {}, \"lines\": {}, \"seconds\": {:.3}, \"upds_per_sec\": {:.1}, \"peak_memory_mib\": {:.1}, \"raw_insert_seconds\": {:.3}, \"billing_to_raw_ratio\": {ratio:.3}}}{}\n",
-            r.backend,
-            r.accounts,
-            r.lines,
-            r.seconds,
-            r.upds_per_sec,
-            r.peak_mib,
-            r.raw_seconds,
-            if i + 1 < results.len() { "," } else { "" }
+            "  {{\"bench\": \"billing\", \"backend\": \"{backend}\", \"accounts\": {accounts}, \"lines\": {lines}, \"seconds\": {seconds:.3}, \"upds_per_sec\": {upds_per_sec:.1}, \"peak_memory_mib\": {peak_mib:.1}, \"raw_insert_seconds\": {raw_seconds:.3}, \"billing_to_raw_ratio\": {ratio:.3}}}{comma}\n"
         ));
     }
     json.push(']');

@@ -3,7 +3,9 @@
 //! with operators (D12), pushed to the browser as server-sent events.
 
 use super::handlers::{authorize_account, upd_view};
-use super::{AccessReason, ApiError, ApiJson, ApiQuery, AppState, SignedIn, lang_of};
+use super::{
+    AccessReason, ApiError, ApiJson, ApiQuery, AppState, SessionCookie, SignedIn, lang_of,
+};
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -92,14 +94,14 @@ pub async fn history(
 /// The paper form of a UPD (T8): A4, fonts embedded, a QR code that opens its payment page.
 pub async fn upd_pdf(
     State(state): State<AppState>,
-    SignedIn(user): SignedIn,
+    SessionCookie(token): SessionCookie,
     reason: AccessReason,
     Path(number): Path<String>,
     ApiQuery(q): ApiQuery<PdfQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let lang = lang_of(q.lang, &headers);
-    let upd = upd_view(&state, &user, &reason, &number, q.version, lang).await?;
+    let upd = upd_view(&state, &token, &reason, &number, q.version, lang).await?;
     let pay_url = pay_url(&state.config.public_url, &upd.number);
     let bytes = render_upd_pdf(&upd, &pay_url, lang).map_err(ApiError::Internal)?;
     let mut res = bytes.into_response();

@@ -1,7 +1,7 @@
 //! The API's handlers. Each checks who is asking before it reads anything.
 
 use super::{
-    AccessReason, ApiError, ApiJson, ApiQuery, AppState, ClientIp, SESSION_COOKIE,
+    AccessReason, ApiError, ApiJson, ApiQuery, AppState, CLEAR_SIGNED_IN, ClientIp, SESSION_COOKIE,
     SIGNED_IN_COOKIE, SessionCookie, SignedIn, lang_of,
 };
 use crate::auth;
@@ -157,17 +157,8 @@ fn me_of(user: &User) -> Me {
 pub async fn sign_out(
     State(state): State<AppState>,
     SignedIn(user): SignedIn,
-    headers: HeaderMap,
+    SessionCookie(token): SessionCookie,
 ) -> Result<Response, ApiError> {
-    let token = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| c.trim().split_once('='))
-        .find(|(k, _)| *k == SESSION_COOKIE)
-        .map(|(_, v)| v.to_string())
-        .unwrap_or_default();
     state.db.delete_session(&auth::token_hash(&token)).await?;
     state
         .db
@@ -176,7 +167,7 @@ pub async fn sign_out(
     let mut res = StatusCode::NO_CONTENT.into_response();
     for cookie in [
         "esep_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0",
-        "esep_signed_in=; Path=/; SameSite=Strict; Max-Age=0",
+        CLEAR_SIGNED_IN,
     ] {
         res.headers_mut()
             .append(header::SET_COOKIE, HeaderValue::from_static(cookie));
@@ -417,35 +408,32 @@ pub async fn upd(
     headers: HeaderMap,
 ) -> Result<Json<UpdView>, ApiError> {
     let lang = lang_of(q.lang, &headers);
-    // One query for the session, the document and its lines: the view is the busiest read
-    // of month-end (issue 7).
+    Ok(Json(
+        upd_view(&state, &token, &reason, &number, q.version, lang).await?,
+    ))
+}
+
+/// A UPD as the reader may see it: the holder of the account, or staff who said why. One
+/// query for the session, the document and its lines: the view is the busiest read of
+/// month-end (issue 7).
+pub async fn upd_view(
+    state: &AppState,
+    session_token: &str,
+    reason: &AccessReason,
+    number: &str,
+    version: Option<u32>,
+    lang: Lang,
+) -> Result<UpdView, ApiError> {
     let page = state
         .db
-        .upd_page(&crate::auth::token_hash(&token), &number, q.version)
+        .upd_page(&auth::token_hash(session_token), number, version)
         .await?;
     let (user, found, lines) = match page {
         UpdPage::NoSession => return Err(ApiError::Unauthenticated),
         UpdPage::Missing(_) => return Err(ApiError::NotFound("no such payment document".into())),
         UpdPage::Found { user, doc, lines } => (user, doc, lines),
     };
-    let doc = readable_upd(&state, &user, &reason, *found).await?;
-    Ok(Json(render_upd(doc, lines, lang)))
-}
-
-/// A UPD as the reader may see it: the holder of the account, or staff who said why.
-pub async fn upd_view(
-    state: &AppState,
-    user: &User,
-    reason: &AccessReason,
-    number: &str,
-    version: Option<u32>,
-    lang: Lang,
-) -> Result<UpdView, ApiError> {
-    let Some(found) = state.db.upd_for_reader(number, version, user.id).await? else {
-        return Err(ApiError::NotFound("no such payment document".into()));
-    };
-    let doc = readable_upd(state, user, reason, found).await?;
-    let lines = state.db.upd_lines_paid(doc.record.id).await?;
+    let doc = readable_upd(state, &user, reason, *found).await?;
     Ok(render_upd(doc, lines, lang))
 }
 

@@ -34,6 +34,9 @@ pub const SESSION_COOKIE: &str = "esep_session";
 /// session was opened, so that the cabinet asks `GET /me` only then (no 401 in the console
 /// of a visitor who is not signed in). Any 401 clears it.
 pub const SIGNED_IN_COOKIE: &str = "esep_signed_in";
+
+/// Ends the [`SIGNED_IN_COOKIE`] hint (sign-out and any 401).
+pub const CLEAR_SIGNED_IN: &str = "esep_signed_in=; Path=/; SameSite=Strict; Max-Age=0";
 /// Requests of the API are small; anything larger is refused before it is read.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
@@ -447,7 +450,7 @@ impl IntoResponse for ApiError {
         if status == StatusCode::UNAUTHORIZED {
             res.headers_mut().append(
                 header::SET_COOKIE,
-                HeaderValue::from_static("esep_signed_in=; Path=/; SameSite=Strict; Max-Age=0"),
+                HeaderValue::from_static(CLEAR_SIGNED_IN),
             );
         }
         res

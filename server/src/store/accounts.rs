@@ -132,7 +132,8 @@ fn line_from(r: &impl Cols) -> Result<LineRecord> {
 }
 
 /// The UPD view's one query ([`Db::upd_page`]): a row per line of the chosen version, or
-/// one row with NULLs when there is no such UPD, or none when the session is not valid.
+/// one row with NULLs when there is no such UPD, or none when the session is not valid;
+/// `paid_since` is the same sum as [`Db::outstanding`].
 const UPD_PAGE_SQL: &str = "SELECT me.id AS me_id, me.role AS me_role, me.display_name AS me_display_name, \
              me.password_hash AS me_password_hash, me.provider_id AS me_provider_id, \
              u.id, u.account_id, u.number, u.period, u.version, u.reason, u.issued_at, \
@@ -173,7 +174,7 @@ struct PageRows {
 impl PageRows {
     fn push(&mut self, r: &impl Cols) -> Result<()> {
         if self.user.is_none() {
-            self.user = Some(super::users::user_from_prefixed(r, "me_")?);
+            self.user = Some(super::users::user_from_named(r, super::users::ME_COLUMNS)?);
             if r.int_opt("id")?.is_some() {
                 let doc = reader_doc_from(r, Vec::new())?;
                 self.doc = Some((doc, r.int("version_count")?, r.int("version_max")?));
@@ -445,27 +446,6 @@ impl Db {
             doc: Box::new(UpdForReader { versions, ..doc }),
             lines: page.lines,
         })
-    }
-
-    /// The lines of a UPD, each with what was paid to its service since the UPD was issued
-    /// (the same sum as [`Db::outstanding`]), in one query.
-    pub async fn upd_lines_paid(&self, upd_id: i64) -> Result<Vec<(LineRecord, Money)>> {
-        let rows = sqlx::query(
-            "SELECT l.line_no, s.code, s.name_kk, s.name_ru, s.name_en, s.section, s.unit, \
-             l.provider_id, p.name AS provider_name, p.bin, l.quantity, l.opening_tiyn, l.charge_tiyn, \
-             l.recalculation_tiyn, l.paid_tiyn, l.due_tiyn, l.explanation, \
-             CAST((SELECT COALESCE(SUM(a.amount_tiyn), 0) FROM payment_allocation a \
-                   WHERE a.account_id = u.account_id AND a.service_id = l.service_id \
-                   AND a.id > u.payments_through) AS BIGINT) AS paid_since \
-             FROM upd u JOIN upd_line l ON l.upd_id = u.id JOIN service s ON s.id = l.service_id \
-             JOIN provider p ON p.id = l.provider_id WHERE u.id = $1 ORDER BY l.line_no",
-        )
-        .bind(upd_id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| Ok((line_from(r)?, Money::from_tiyn(r.try_get("paid_since")?))))
-            .collect()
     }
 
     pub async fn upd_lines(&self, upd_id: i64) -> Result<Vec<LineRecord>> {

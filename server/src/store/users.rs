@@ -19,19 +19,33 @@ const SESSION_USER_SQL: &str = "SELECT u.id, u.role, u.display_name, u.password_
      WHERE s.token_hash = $1 AND s.expires_at > $2";
 
 fn user_from(row: &impl Cols) -> Result<User> {
-    user_from_prefixed(row, "")
+    user_from_named(
+        row,
+        ["id", "role", "display_name", "password_hash", "provider_id"],
+    )
 }
 
-/// A user from columns named with `prefix` (`me_id`, `me_role`… in a joined row).
-pub(super) fn user_from_prefixed(row: &impl Cols, prefix: &str) -> Result<User> {
-    let col = |name: &str| format!("{prefix}{name}");
-    let role = row.text(&col("role"))?;
+/// The user's columns as the UPD view's joined row names them.
+pub(super) const ME_COLUMNS: [&str; 5] = [
+    "me_id",
+    "me_role",
+    "me_display_name",
+    "me_password_hash",
+    "me_provider_id",
+];
+
+/// A user from columns named id, role, display name, password hash and provider, in order.
+pub(super) fn user_from_named(
+    row: &impl Cols,
+    [id, role, name, hash, provider]: [&str; 5],
+) -> Result<User> {
+    let role = row.text(role)?;
     Ok(User {
-        id: row.int(&col("id"))?,
+        id: row.int(id)?,
         role: Role::parse(&role).ok_or_else(|| anyhow::anyhow!("unknown role {role}"))?,
-        display_name: row.text(&col("display_name"))?,
-        password_hash: row.text(&col("password_hash"))?,
-        provider_id: row.int_opt(&col("provider_id"))?,
+        display_name: row.text(name)?,
+        password_hash: row.text(hash)?,
+        provider_id: row.int_opt(provider)?,
     })
 }
 
